@@ -1,0 +1,3 @@
+"""sgnet: cloud security groups on a real Linux datapath."""
+
+__version__ = "0.1.0"

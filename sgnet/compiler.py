@@ -1,0 +1,175 @@
+"""Security groups -> nftables JSON (pure; applied by sgnet.nft in the instance's namespace).
+
+One `inet` table per instance namespace, named after the lab:
+  input/output base chains, policy drop:
+      ct state established,related accept      (stateful: replies pass)
+      ct state invalid drop                    (segments that belong to no connection)
+      ICMPv6 neighbour discovery / MLD accept  (conntrack leaves it untracked)
+      loopback accept                          (an instance talking to itself)
+      iifname/oifname vmap -> per-ENI chain    (each ENI has its own groups)
+  in_ethN / out_ethN: the ENI's decision list (sgnet.providers), in order, each rule with a
+      counter and a comment naming its group and rule, ending in the list's default verdict.
+Group and prefix-list remotes are named sets per family. The whole table is replaced in one
+transaction (add + delete + add), so a change is atomic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+
+from .model import Instance, Lab
+from .providers import get_profile
+
+ND_TYPES = ["nd-router-solicit", "nd-router-advert", "nd-neighbor-solicit",
+            "nd-neighbor-advert", "nd-redirect", "mld-listener-query", "mld-listener-report",
+            "mld-listener-done", "mld2-listener-report"]
+
+
+def _m(left, right, op="=="):
+    return {"match": {"op": op, "left": left, "right": right}}
+
+
+def _meta(key):
+    return {"meta": {"key": key}}
+
+
+def set_name(kind: str, name: str, family: int) -> str:
+    """A valid, collision-free nft set name for a group or prefix list."""
+    clean = re.sub(r"[^A-Za-z0-9_]", "_", name)[:40]
+    if clean != name:
+        clean += "_" + hashlib.sha1(name.encode()).hexdigest()[:6]
+    return f"{kind}{family}_{clean}"
+
+
+def _addr_value(net):
+    if net.prefixlen == net.max_prefixlen:
+        return str(net.network_address)
+    return {"prefix": {"addr": str(net.network_address), "len": net.prefixlen}}
+
+
+def _ports_value(ports):
+    if len(ports) == 1 and ports[0][0] == ports[0][1]:
+        return ports[0][0]
+    return {"set": [lo if lo == hi else {"range": [lo, hi]} for lo, hi in ports]}
+
+
+class Compiler:
+    def __init__(self, lab: Lab):
+        self.lab = lab
+        self.table = lab.name
+        self.profile = get_profile(lab.provider)
+
+    def _t(self, **kw):
+        return {"family": "inet", "table": self.table, **kw}
+
+    def entry_exprs(self, entry, direction):
+        """The match part of one decision-list entry."""
+        fam = entry.family
+        ex = [_m(_meta("nfproto"), "ipv4" if fam == 4 else "ipv6")]
+        if entry.protocol is not None:
+            ex.append(_m(_meta("l4proto"), entry.protocol))
+        if entry.ports is not None:
+            ex.append(_m({"payload": {"protocol": "th", "field": "dport"}},
+                         _ports_value(entry.ports)))
+        field = "saddr" if direction == "ingress" else "daddr"
+        addr = {"payload": {"protocol": "ip" if fam == 4 else "ip6", "field": field}}
+        r = entry.remote
+        if r.kind == "cidr":
+            net = ipaddress.ip_network(r.value)
+            if net.prefixlen:
+                ex.append(_m(addr, _addr_value(net)))
+        elif r.kind == "group":
+            ex.append(_m(addr, "@" + set_name("g", r.value, fam)))
+        elif r.kind == "prefix_list":
+            ex.append(_m(addr, "@" + set_name("p", r.value, fam)))
+        return ex
+
+    def _sets(self, lists):
+        """Named sets for every group / prefix list the lists refer to, per family."""
+        wanted = {}
+        for dl in lists:
+            for e in dl.entries:
+                if e.remote.kind in ("group", "prefix_list"):
+                    wanted[(e.remote.kind, e.remote.value, e.family)] = True
+        cmds = []
+        for kind, name, fam in wanted:
+            typ = "ipv4_addr" if fam == 4 else "ipv6_addr"
+            if kind == "group":
+                s = self._t(name=set_name("g", name, fam), type=typ)
+                elems = sorted({str(a) for a in self.lab.members(name, fam)},
+                               key=ipaddress.ip_address)
+            else:
+                s = self._t(name=set_name("p", name, fam), type=typ, flags=["interval"])
+                s["auto-merge"] = True
+                elems = [_addr_value(n) for n in
+                         self.lab.prefix_lists[name].networks(fam)]
+            if elems:
+                s["elem"] = elems
+            s["comment"] = f"{kind} {name} IPv{fam}"[:128]
+            cmds.append({"add": {"set": s}})
+        return cmds
+
+    def _rule(self, chain, exprs, comment):
+        return {"add": {"rule": self._t(chain=chain, expr=exprs, comment=comment[:128])}}
+
+    def compile_instance(self, inst: Instance) -> dict:
+        t = self.table
+        cmds = [{"add": {"table": {"family": "inet", "name": t}}},
+                {"delete": {"table": {"family": "inet", "name": t}}},
+                {"add": {"table": {"family": "inet", "name": t}}}]
+        lists = {(eni.ifname, d): self.profile.decision_list(self.lab, eni, d)
+                 for eni in inst.enis for d in ("ingress", "egress")}
+        cmds += self._sets(lists.values())
+        for base, hook, key, prefix in (("input", "input", "iifname", "in_"),
+                                        ("output", "output", "oifname", "out_")):
+            cmds.append({"add": {"chain": self._t(name=base, type="filter", hook=hook, prio=0,
+                                                  policy="drop")}})
+            ct = {"ct": {"key": "state"}}
+            cmds.append(self._rule(base, [_m(ct, ["established", "related"], "in"),
+                                          {"accept": None}], "stateful: replies pass"))
+            cmds.append(self._rule(base, [_m(ct, "invalid", "in"), {"counter": None},
+                                          {"drop": None}], "no connection: drop"))
+            cmds.append(self._rule(base, [
+                _m(_meta("l4proto"), 58),
+                _m({"payload": {"protocol": "icmpv6", "field": "type"}}, {"set": ND_TYPES}),
+                {"accept": None}], "IPv6 neighbour discovery"))
+            cmds.append(self._rule(base, [_m(_meta(key), "lo"), {"accept": None}], "loopback"))
+            for eni in inst.enis:
+                cmds.append({"add": {"chain": self._t(name=prefix + eni.ifname)}})
+            cmds.append(self._rule(base, [{"vmap": {"key": _meta(key), "data": {"set": [
+                [eni.ifname, {"jump": {"target": prefix + eni.ifname}}] for eni in inst.enis]}}}],
+                "per-ENI dispatch"))
+        for (ifname, direction), dl in lists.items():
+            chain = ("in_" if direction == "ingress" else "out_") + ifname
+            for e in dl.entries:
+                verdict = {"accept": None} if e.action == "allow" else {"drop": None}
+                comment = (f"{e.group} rule {e.rule}" if e.group is not None else e.why)
+                cmds.append(self._rule(chain, self.entry_exprs(e, direction)
+                                       + [{"counter": None}, verdict], comment))
+            verdict = {"accept": None} if dl.default == "allow" else {"drop": None}
+            cmds.append(self._rule(chain, [{"counter": None}, verdict], "default: " + dl.default))
+        return {"nftables": cmds}
+
+    def compile_gateway(self) -> dict:
+        """The lab gateway routes between subnets; different VPCs are kept apart."""
+        t = self.table
+        cmds = [{"add": {"table": {"family": "inet", "name": t}}},
+                {"delete": {"table": {"family": "inet", "name": t}}},
+                {"add": {"table": {"family": "inet", "name": t}}},
+                {"add": {"chain": self._t(name="forward", type="filter", hook="forward",
+                                          prio=0, policy="accept")}}]
+        if len(self.lab.vpcs) > 1:
+            for vpc in self.lab.vpcs:
+                mine = [bridge_name(self.lab, s) for s in vpc.subnets]
+                others = [bridge_name(self.lab, s) for v in self.lab.vpcs if v is not vpc
+                          for s in v.subnets]
+                cmds.append(self._rule("forward", [
+                    _m(_meta("iifname"), {"set": mine}), _m(_meta("oifname"), {"set": others}),
+                    {"drop": None}], f"VPC {vpc.name} is isolated from other VPCs"))
+        return {"nftables": cmds}
+
+
+def bridge_name(lab: Lab, subnet) -> str:
+    return f"{lab.name}b{subnet.index}"

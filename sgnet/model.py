@@ -1,0 +1,223 @@
+"""The lab as plain data: VPCs, subnets, instances, ENIs, externals, groups and rules.
+
+Everything here is pure and immutable once the lab file has been validated; the provider
+profile (sgnet.providers) gives the groups their meaning, the compiler and the evaluator
+read it, the kernel shell builds it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Optional
+
+PROTOCOLS = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58, "gre": 47}
+PROTOCOL_NAMES = {v: k for k, v in PROTOCOLS.items()}
+PORTED_PROTOCOLS = (6, 17)
+
+
+def protocol_name(proto: Optional[int]) -> str:
+    if proto is None:
+        return "all"
+    return PROTOCOL_NAMES.get(proto, str(proto))
+
+
+@dataclass(frozen=True)
+class Remote:
+    """The other end of a rule: any address, a CIDR, a group's members or a prefix list."""
+
+    kind: str  # any | cidr | group | prefix_list
+    value: Optional[str] = None
+
+    def text(self) -> str:
+        if self.kind == "any":
+            return "any"
+        if self.kind == "cidr":
+            return self.value
+        return f"{self.kind.replace('_', '-')}:{self.value}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    direction: str  # ingress | egress
+    action: str  # allow | deny
+    priority: int
+    family: int  # 4 | 6  (the rule's ethertype)
+    protocol: Optional[int]  # None = all protocols
+    ports: Optional[tuple] = None  # ((lo, hi), ...) or None = all ports
+    remote: Remote = Remote("any")
+    description: str = ""
+
+    def ports_text(self) -> str:
+        if self.ports is None:
+            return "all"
+        return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in self.ports)
+
+    def text(self) -> str:
+        where = "from" if self.direction == "ingress" else "to"
+        proto = protocol_name(self.protocol)
+        if self.ports is not None:
+            proto += "/" + self.ports_text()
+        return (f"{self.direction} {self.action} IPv{self.family} {proto} {where} "
+                f"{self.remote.text()} priority {self.priority}")
+
+    def to_dict(self) -> dict:
+        d = {"direction": self.direction, "action": self.action, "priority": self.priority,
+             "ethertype": f"IPv{self.family}", "protocol": protocol_name(self.protocol)}
+        if self.ports is not None:
+            d["ports"] = self.ports_text()
+        if self.remote.kind == "cidr":
+            d["remote"] = self.remote.value
+        elif self.remote.kind == "group":
+            d["remote_group"] = self.remote.value
+        elif self.remote.kind == "prefix_list":
+            d["remote_prefix_list"] = self.remote.value
+        if self.description:
+            d["description"] = self.description
+        return d
+
+
+@dataclass
+class Group:
+    name: str
+    rules: list = field(default_factory=list)
+    type: str = "basic"  # alibaba: basic | advanced
+    inner_access: str = "accept"  # alibaba basic groups: accept | drop
+    builtin: bool = False  # created by the provider itself
+    managed: bool = False  # alibaba managed groups: enforced, never changed
+    description: str = ""
+
+
+@dataclass
+class Subnet:
+    name: str
+    vpc: str
+    cidr: ipaddress.IPv4Network
+    ipv6_cidr: Optional[ipaddress.IPv6Network]
+    index: int
+
+    @property
+    def gateway(self) -> ipaddress.IPv4Address:
+        return self.cidr.network_address + 1
+
+    @property
+    def gateway6(self) -> Optional[ipaddress.IPv6Address]:
+        return self.ipv6_cidr.network_address + 1 if self.ipv6_cidr else None
+
+
+@dataclass
+class Vpc:
+    name: str
+    cidr: ipaddress.IPv4Network
+    ipv6_cidr: Optional[ipaddress.IPv6Network]
+    subnets: list
+
+
+@dataclass
+class Eni:
+    instance: str
+    index: int  # 0 = primary
+    subnet: str
+    ip: ipaddress.IPv4Address
+    ipv6: Optional[ipaddress.IPv6Address]
+    groups: list
+
+    @property
+    def ifname(self) -> str:
+        return f"eth{self.index}"
+
+    def address(self, family: int):
+        return self.ip if family == 4 else self.ipv6
+
+
+@dataclass
+class Instance:
+    name: str
+    index: int
+    enis: list
+
+    @property
+    def primary(self) -> Eni:
+        return self.enis[0]
+
+    @property
+    def groups(self) -> list:
+        return self.primary.groups
+
+
+@dataclass
+class External:
+    name: str
+    index: int
+    ip: ipaddress.IPv4Address
+    ipv6: Optional[ipaddress.IPv6Address]
+
+    def address(self, family: int):
+        return self.ip if family == 4 else self.ipv6
+
+
+@dataclass
+class PrefixList:
+    name: str
+    entries: list  # ip_network objects, both families
+
+    def networks(self, family: int) -> list:
+        return [n for n in self.entries if n.version == family]
+
+
+@dataclass
+class Lab:
+    name: str
+    provider: str
+    vpcs: list
+    groups: dict  # name -> Group, in declaration order (provider's own first)
+    instances: list
+    externals: list
+    prefix_lists: dict = field(default_factory=dict)
+    source: str = "<lab>"
+    settings: dict = field(default_factory=dict)
+
+    # -- look-ups ---------------------------------------------------------------
+    @property
+    def subnets(self) -> list:
+        return [s for v in self.vpcs for s in v.subnets]
+
+    def subnet(self, name: str) -> Subnet:
+        return next(s for s in self.subnets if s.name == name)
+
+    def vpc_of(self, subnet_name: str) -> Vpc:
+        return next(v for v in self.vpcs if any(s.name == subnet_name for s in v.subnets))
+
+    def instance(self, name: str) -> Optional[Instance]:
+        return next((i for i in self.instances if i.name == name), None)
+
+    def external(self, name: str) -> Optional[External]:
+        return next((e for e in self.externals if e.name == name), None)
+
+    @property
+    def enis(self) -> list:
+        return [e for i in self.instances for e in i.enis]
+
+    def eni_by_address(self, addr) -> Optional[Eni]:
+        addr = ipaddress.ip_address(addr)
+        for eni in self.enis:
+            if addr in (eni.ip, eni.ipv6):
+                return eni
+        return None
+
+    def external_by_address(self, addr) -> Optional[External]:
+        addr = ipaddress.ip_address(addr)
+        return next((x for x in self.externals if addr in (x.ip, x.ipv6)), None)
+
+    def members(self, group: str, family: int) -> list:
+        """Addresses of the given family of every ENI in the group."""
+        out = []
+        for eni in self.enis:
+            if group in eni.groups:
+                a = eni.address(family)
+                if a is not None:
+                    out.append(a)
+        return out
+
+    def enis_in(self, group: str) -> list:
+        return [e for e in self.enis if group in e.groups]

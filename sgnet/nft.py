@@ -1,0 +1,79 @@
+"""libnftables, inside a lab namespace.
+
+A libnftables context is bound to the namespace it was created in, and the library keeps
+process-global caches: every context is made inside the target namespace (sgnet.netns.call)
+and calls are serialised by one lock.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from . import netns
+from .errors import EnvError, SgnetError
+
+_lock = threading.Lock()
+
+
+class NftError(SgnetError):
+    pass
+
+
+def _context():
+    try:
+        import nftables
+    except ImportError as e:
+        raise EnvError("the nftables Python binding is missing: run scripts/install.sh "
+                       f"(installs libnftables1 and pip-nftables) ({e})") from None
+    try:
+        ctx = nftables.Nftables()
+    except OSError as e:
+        raise EnvError(f"libnftables cannot be loaded: apt-get install libnftables1 ({e})") \
+            from None
+    ctx.set_json_output(True)
+    ctx.set_handle_output(True)
+    return ctx
+
+
+def apply(ns: str, ruleset: dict, dry_run: bool = False):
+    """Apply one JSON batch in namespace `ns`: one netlink transaction, all or nothing."""
+
+    def work():
+        netns.assert_not_host()
+        with _lock:
+            ctx = _context()
+            if dry_run:
+                ctx.set_dry_run(True)  # Debian's binding; checks in the kernel, commits nothing
+            rc, out, err = ctx.json_cmd(ruleset)
+        if rc != 0:
+            raise NftError(f"nftables refused the ruleset for {ns}: {err.strip()}")
+        return out
+
+    return netns.call(ns, work)
+
+
+def list_table(ns: str, table: str) -> dict:
+    def work():
+        with _lock:
+            ctx = _context()
+            rc, out, err = ctx.cmd(f"list table inet {table}")
+        if rc != 0:
+            return None
+        return json.loads(out) if isinstance(out, str) else out
+
+    return netns.call(ns, work)
+
+
+def rule_counters(listing) -> list:
+    """(chain, comment, packets, bytes) of every rule with a counter in a table listing."""
+    out = []
+    for item in (listing or {}).get("nftables", []):
+        rule = item.get("rule")
+        if not rule:
+            continue
+        for ex in rule.get("expr", []):
+            if isinstance(ex, dict) and "counter" in ex and ex["counter"]:
+                out.append((rule["chain"], rule.get("comment", ""),
+                            ex["counter"].get("packets", 0), ex["counter"].get("bytes", 0)))
+    return out

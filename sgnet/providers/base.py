@@ -1,0 +1,70 @@
+"""What a provider profile is: data (its own groups, defaults, limits) plus the few rules
+that turn an ENI's groups into one ordered decision list per direction.
+
+The evaluator walks that list to say what should happen; the compiler emits the same list
+as nftables rules. Keeping one list for both is what makes them agree by construction, and
+the differential tests check the rest (matching, sets, the kernel).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from ..model import Group, Lab, Remote, Rule, Eni
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of an ENI's decision list: a match, a verdict and where it came from."""
+
+    action: str  # allow | deny
+    family: int
+    protocol: Optional[int]
+    ports: Optional[tuple]
+    remote: Remote
+    group: Optional[str]  # deciding group (None for the provider's implicit behaviour)
+    rule: Optional[int]  # index of the rule in its group's rule list (None if implicit)
+    why: str
+
+
+@dataclass
+class DecisionList:
+    entries: list
+    default: str  # verdict when nothing matches: allow | deny
+    default_why: str
+
+
+def entry_from_rule(group: Group, index: int, rule: Rule) -> Entry:
+    return Entry(rule.action, rule.family, rule.protocol, rule.ports, rule.remote,
+                 group.name, index, f"{group.name} rule {index}: {rule.text()}"
+                 + (f" ({rule.description})" if rule.description else ""))
+
+
+def rule_sort_key(item):
+    """Priority first (1 is highest), deny before allow at equal priority, then file order."""
+    index, rule = item
+    return (rule.priority, 0 if rule.action == "deny" else 1, index)
+
+
+@dataclass
+class Profile:
+    name: str
+    default_group: str
+    default_priority: int
+    default_rules: bool  # does a declared group start from the API's default rules?
+    limits: dict = field(default_factory=dict)
+
+    def builtin_groups(self) -> list:
+        """Groups the provider creates by itself, with their documented rules."""
+        raise NotImplementedError
+
+    def new_group_rules(self, group: Group) -> list:
+        """The rules the provider's API gives a newly created group of this kind."""
+        raise NotImplementedError
+
+    def decision_list(self, lab: Lab, eni: Eni, direction: str) -> DecisionList:
+        raise NotImplementedError
+
+    def validate(self, lab: Lab, raw: dict, fail) -> None:
+        """Provider-specific checks on a parsed lab; `fail(path, problem, value)` raises."""

@@ -1,0 +1,230 @@
+"""A lab as the user drives it: up, down, probe, matrix, explain, exec, status.
+
+Used by the CLI and by the pytest plugin; the pure parts (model, evaluator, compiler) and
+the kernel parts (topology, nft, probe) meet here.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from typing import Optional
+
+from . import labfile, netns, probe, state, topology
+from .errors import EnvError, LabError
+from .evaluator import Evaluator
+from .model import PROTOCOLS, Lab, protocol_name
+
+DEFAULT_PORTS = ["tcp/22", "tcp/80", "udp/53", "icmp"]
+
+
+def require_environment():
+    """Exit 3 with what to do when the machine cannot run a lab."""
+    if os.geteuid() != 0:
+        raise EnvError("sgnet builds network namespaces and must run as root: sudo sgnet ...")
+    missing = []
+    for mod, what in (("pyroute2", "pyroute2"), ("nftables", "pip-nftables + libnftables1"),
+                      ("scapy", "scapy")):
+        try:
+            __import__(mod)
+        except ImportError:
+            missing.append(what)
+    if missing:
+        raise EnvError(f"missing: {', '.join(missing)}; run scripts/install.sh as root")
+    try:
+        import nftables
+        nftables.Nftables()
+    except OSError as e:
+        raise EnvError(f"libnftables cannot be loaded ({e}): apt-get install libnftables1") \
+            from None
+    if not os.path.exists("/proc/self/ns/net"):
+        raise EnvError("this kernel has no network namespaces (CONFIG_NET_NS)")
+
+
+def parse_proto(text: str, family: int):
+    """'tcp/22', 'udp/53', 'icmp', 'icmpv6', 'gre', '47' -> (protocol number, port)."""
+    name, _, port = str(text).strip().partition("/")
+    name = name.lower()
+    if name.isdigit() and 0 <= int(name) <= 255:
+        proto = int(name)
+    elif name in PROTOCOLS:
+        proto = PROTOCOLS[name]
+    else:
+        raise LabError(f"unknown protocol {text!r}: use tcp/PORT, udp/PORT, icmp, icmpv6, gre "
+                       "or a protocol number")
+    if proto == 1 and family == 6:
+        proto = 58  # ping over IPv6 is ICMPv6
+    if proto == 58 and family == 4:
+        raise LabError(f"{text!r}: icmpv6 needs -6")
+    if proto in (6, 17):
+        if not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise LabError(f"{text!r}: {name} needs a port 1-65535, e.g. {name}/22")
+        return proto, int(port)
+    if port:
+        raise LabError(f"{text!r}: {name} has no ports")
+    return proto, None
+
+
+class LabSession:
+    def __init__(self, lab: Lab):
+        self.lab = lab
+        self.evaluator = Evaluator(lab)
+
+    # -- life cycle -------------------------------------------------------------
+    @classmethod
+    def up(cls, path: str, progress=None) -> "LabSession":
+        lab = labfile.load_file(path)  # bad input: exit 2 before anything is touched
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        require_environment()
+        with state.locked(lab.name):
+            st = state.load(lab.name)
+            names = topology.lab_namespaces(lab)
+            if st is not None and st["status"] == "up":
+                if st["sha256"] != state.digest(text):
+                    raise LabError(f"lab {lab.name} is already up from a different file "
+                                   f"({st['source']}); run: sgnet down {lab.name}")
+                if all(netns.exists(n) for n in names):
+                    topology.apply_groups(lab)  # idempotent: re-assert the groups
+                    return cls(lab)
+            # A crash or a half-built lab: remove what is left before building anew.
+            topology.teardown(lab.name, st["namespaces"] if st else ())
+            state.save(lab.name, os.path.abspath(path), text, "building", names)
+            try:
+                topology.build(lab, progress)
+            except BaseException:
+                topology.teardown(lab.name, names)
+                state.forget(lab.name)
+                raise
+            state.save(lab.name, os.path.abspath(path), text, "up", names)
+        return cls(lab)
+
+    @classmethod
+    def attach(cls, name: str) -> "LabSession":
+        st = state.load(name)
+        if st is None:
+            raise LabError(f"no lab named {name!r} is up (known: "
+                           f"{', '.join(state.known_labs()) or 'none'})")
+        return cls(labfile.parse_text(st["text"], st["source"]))
+
+    @staticmethod
+    def down(name: str) -> list:
+        with state.locked(name):
+            st = state.load(name)
+            removed = topology.teardown(name, st["namespaces"] if st else ())
+            state.forget(name)
+        return removed
+
+    # -- looking at it ----------------------------------------------------------
+    def ns_of(self, endpoint: str) -> str:
+        return topology.ns_name(self.lab.name, endpoint)
+
+    def _endpoint_name(self, name_or_ip: str, family: int) -> str:
+        try:
+            return self.evaluator.resolve(name_or_ip, family).name
+        except KeyError:
+            raise LabError(f"{name_or_ip!r} is not an instance, external or address of lab "
+                           f"{self.lab.name}") from None
+
+    def explain(self, src: str, dst: str, proto: str, family: int = 4) -> dict:
+        p, port = parse_proto(proto, family)
+        exp = self._expect(src, dst, p, port, family)
+        return {"src": exp.flow.src, "dst": exp.flow.dst, "src_ip": exp.flow.src_ip,
+                "dst_ip": exp.flow.dst_ip, "protocol": protocol_name(p), "port": port,
+                "family": f"ipv{family}", "expected": exp.verdict,
+                "decided_by": exp.decided_by.to_dict(),
+                "steps": [dict(d.to_dict(), verdict=d.verdict, eni=d.eni) for d in exp.steps]}
+
+    def _expect(self, src, dst, p, port, family):
+        try:
+            return self.evaluator.evaluate(src, dst, p, port, family)
+        except KeyError as e:
+            raise LabError(f"cannot probe {src} -> {dst} over IPv{family}: {e.args[0]} "
+                           f"(not an endpoint of lab {self.lab.name}, or no such address)") \
+                from None
+
+    def _records(self, flows, timeout):
+        """flows: [(src, dst, proto, port, family)] -> verdict records (contract §3)."""
+        exps = [self._expect(*f) for f in flows]
+        specs = [probe.ProbeSpec(self.ns_of(e.flow.src), e.flow.src_ip, e.flow.dst_ip,
+                                 e.flow.protocol, e.flow.port, e.flow.family) for e in exps]
+        results = probe.run(specs, timeout=timeout)
+        out = []
+        for e, r in zip(exps, results):
+            out.append({"src": e.flow.src, "dst": e.flow.dst, "src_ip": e.flow.src_ip,
+                        "dst_ip": e.flow.dst_ip, "protocol": protocol_name(e.flow.protocol),
+                        "port": e.flow.port, "family": f"ipv{e.flow.family}",
+                        "expected": e.verdict, "observed": r.observed, "detail": r.detail,
+                        "match": e.verdict == r.observed,
+                        "decided_by": e.decided_by.to_dict()})
+        return out
+
+    def probe(self, src: str, dst: str, proto: str, family: int = 4,
+              timeout: float = 1.0) -> dict:
+        p, port = parse_proto(proto, family)
+        return self._records([(src, dst, p, port, family)], timeout)[0]
+
+    def endpoints(self, family: int) -> list:
+        out = [i.name for i in self.lab.instances if i.primary.address(family) is not None]
+        out += [x.name for x in self.lab.externals if x.address(family) is not None]
+        return out
+
+    def matrix(self, ports=None, family: int = 4, timeout: float = 1.0,
+               sources=None, destinations=None) -> dict:
+        specs = [parse_proto(p, family) for p in (ports or DEFAULT_PORTS)]
+        names = self.endpoints(family)
+        externals = {x.name for x in self.lab.externals}
+        flows = []
+        for s in sources or names:
+            for d in destinations or names:
+                if s == d or (s in externals and d in externals):
+                    continue
+                for p, port in specs:
+                    flows.append((s, d, p, port, family))
+        results = self._records(flows, timeout)
+        wrong = sum(1 for r in results if not r["match"])
+        return {"lab": self.lab.name, "results": results,
+                "summary": {"total": len(results), "correct": len(results) - wrong,
+                            "wrong": wrong}}
+
+    def status(self) -> dict:
+        lab = self.lab
+        instances = []
+        for inst in lab.instances:
+            ns = self.ns_of(inst.name)
+            alive = netns.exists(ns)
+            conntrack = None
+            if alive:
+                try:
+                    conntrack = int(netns.call(ns, lambda: netns.read_sysctl(
+                        "net.netfilter.nf_conntrack_count")))
+                except (FileNotFoundError, ValueError, OSError):
+                    conntrack = 0
+            enis = []
+            for eni in inst.enis:
+                rules = {d: len(self.evaluator.decision_list(eni, d).entries)
+                         for d in ("ingress", "egress")}
+                enis.append({"ifname": eni.ifname, "subnet": eni.subnet, "ip": str(eni.ip),
+                             "ipv6": str(eni.ipv6) if eni.ipv6 else None,
+                             "groups": list(eni.groups), "rules": rules})
+            instances.append({"name": inst.name, "namespace": ns, "up": alive,
+                              "enis": enis, "conntrack_entries": conntrack})
+        externals = [{"name": x.name, "ip": str(x.ip),
+                      "ipv6": str(x.ipv6) if x.ipv6 else None,
+                      "namespace": self.ns_of(x.name), "up": netns.exists(self.ns_of(x.name))}
+                     for x in lab.externals]
+        groups = {g.name: {"rules": len(g.rules), "builtin": g.builtin,
+                           "members": [f"{e.instance}/{e.ifname}" for e in lab.enis_in(g.name)]}
+                  for g in lab.groups.values()}
+        return {"lab": lab.name, "provider": lab.provider, "instances": instances,
+                "externals": externals, "groups": groups}
+
+    def exec(self, name: str, cmd: list, **kw) -> subprocess.CompletedProcess:
+        """Run a command inside an instance's or external's namespace."""
+        if self.lab.instance(name) is None and self.lab.external(name) is None:
+            raise LabError(f"{name!r} is not an instance or external of lab {self.lab.name}")
+        return subprocess.run(cmd, preexec_fn=netns.enter_in_child(self.ns_of(name)), **kw)
+
+    def popen(self, name: str, cmd: list, **kw) -> subprocess.Popen:
+        """Start a long-running command (a server, a stream) inside a namespace."""
+        return subprocess.Popen(cmd, preexec_fn=netns.enter_in_child(self.ns_of(name)), **kw)
