@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install everything sgnet needs on Debian 12, idempotently: system packages (nftables,
+# libnftables1 and its Python binding, conntrack, iproute2, iperf3, tcpdump) and a Python
+# virtual environment with sgnet and its test tools, linked as /usr/local/bin/sgnet.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+if [ "$(id -u)" != 0 ]; then
+    echo "scripts/install.sh: run as root (sudo $0)" >&2
+    exit 3
+fi
+packages="nftables libnftables1 python3-nftables conntrack iproute2 iperf3 tcpdump
+          python3 python3-venv python3-pip procps"
+missing=""
+for p in $packages; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+        || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "installing:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends $missing
+fi
+venv=${SGNET_VENV:-$here/.venv}
+if [ ! -x "$venv/bin/python" ]; then
+    # Debian's python3 with its site packages: the nftables binding comes from python3-nftables.
+    /usr/bin/python3 -m venv --system-site-packages "$venv"
+fi
+"$venv/bin/python" -m pip install -q --disable-pip-version-check -e "$here[test]"
+"$venv/bin/python" -c "import nftables, pyroute2, scapy, yaml; nftables.Nftables()"
+ln -sf "$venv/bin/sgnet" /usr/local/bin/sgnet
+echo "sgnet installed: $(command -v sgnet) (venv $venv)"

@@ -1,0 +1,245 @@
+"""The `sgnet` command line (contract §2)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from .errors import EnvError, LabError, SgnetError
+
+EPILOG = """exit codes: 0 success (matrix/probe: every observed verdict as expected),
+1 a mismatch between kernel and expectation, 2 bad input or usage (nothing changed),
+3 environment problem (not root, kernel feature or package missing).
+Lab files, verdict records and examples: see README.md and examples/."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # usage errors are exit 2, as the contract says
+        self.print_usage(sys.stderr)
+        print(f"sgnet: error: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    p = _Parser(prog="sgnet", description="Cloud security groups (Huawei Cloud, Alibaba Cloud) "
+                "on a real Linux datapath: network namespaces, nftables, real packets.",
+                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+                parents=[common])
+    sub = p.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
+    sub.required = True
+
+    s = sub.add_parser("up", parents=[common], help="validate a lab file, build the lab, apply "
+                       "every group (idempotent for the same file)")
+    s.add_argument("file", metavar="LAB.yaml")
+
+    s = sub.add_parser("down", parents=[common], help="remove everything a lab created (safe "
+                       "after a crash)")
+    s.add_argument("lab", nargs="?", metavar="LAB")
+    s.add_argument("--all", action="store_true", help="every lab on this machine")
+
+    s = sub.add_parser("status", parents=[common], help="instances, ENIs, addresses, groups, "
+                       "rule counts, conntrack entries")
+    s.add_argument("lab", nargs="?", metavar="LAB")
+
+    for verb, text in (("probe", "send real packets from SRC to DST and report what the kernel "
+                        "did, next to what the provider's rules say"),
+                       ("explain", "which group and rule decide a flow, in each direction, "
+                        "without sending packets")):
+        s = sub.add_parser(verb, parents=[common], help=text)
+        s.add_argument("lab", metavar="LAB")
+        s.add_argument("src", metavar="SRC", help="instance or external name, or an IP")
+        s.add_argument("dst", metavar="DST", help="instance or external name, or an IP")
+        s.add_argument("proto", metavar="PROTO[/PORT]", help="tcp/22, udp/53, icmp, gre, 47...")
+        s.add_argument("-6", dest="ipv6", action="store_true", help="IPv6")
+        if verb == "probe":
+            s.add_argument("--timeout", type=float, default=1.0, help="seconds to wait (1)")
+
+    s = sub.add_parser("matrix", parents=[common], help="every source x destination x port: "
+                       "expected (reference evaluator) against observed (real packets)")
+    s.add_argument("lab", metavar="LAB")
+    s.add_argument("--ports", default=None,
+                   help="comma-separated, default tcp/22,tcp/80,udp/53,icmp")
+    s.add_argument("-6", dest="ipv6", action="store_true", help="IPv6")
+    s.add_argument("--timeout", type=float, default=1.0, help="seconds to wait (1)")
+
+    s = sub.add_parser("exec", parents=[common], help="run a command inside an instance's or "
+                       "external's namespace: sgnet exec LAB NAME -- CMD...")
+    s.add_argument("lab", metavar="LAB")
+    s.add_argument("name", metavar="NAME")
+    s.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD")
+    return p
+
+
+def _out(args, data, text):
+    if args.json:
+        print(json.dumps(data, indent=1, default=str))
+    else:
+        print(text)
+
+
+def _pick_lab(name):
+    from . import state
+    if name:
+        return name
+    labs = state.known_labs()
+    if len(labs) == 1:
+        return labs[0]
+    raise LabError("name the lab: " + (", ".join(labs) if labs else "no lab is up"))
+
+
+def format_record(r) -> str:
+    port = f"/{r['port']}" if r["port"] is not None else ""
+    mark = "" if r["match"] else "   <-- MISMATCH"
+    d = r["decided_by"]
+    return (f"{r['src']} ({r['src_ip']}) -> {r['dst']} ({r['dst_ip']}) {r['protocol']}{port}: "
+            f"observed {r['observed']} ({r['detail']}), expected {r['expected']}{mark}\n"
+            f"  decided by: {d['why']}")
+
+
+def format_matrix(m) -> str:
+    results = m["results"]
+    if not results:
+        return f"lab {m['lab']}: no flows to probe"
+    fam = results[0]["family"].replace("ipv", "IPv")
+    names = []
+    for r in results:
+        for n in (r["src"], r["dst"]):
+            if n not in names:
+                names.append(n)
+    ports = []
+    for r in results:
+        key = r["protocol"] + (f"/{r['port']}" if r["port"] is not None else "")
+        if key not in ports:
+            ports.append(key)
+    cells = {}
+    for r in results:
+        key = r["protocol"] + (f"/{r['port']}" if r["port"] is not None else "")
+        cells[(key, r["src"], r["dst"])] = r["observed"] + ("" if r["match"] else "!")
+    w = max(8, max(len(n) for n in names) + 2)
+    lines = [f"lab {m['lab']}, {fam}: {m['summary']['total']} flows, "
+             f"{m['summary']['correct']} as expected, {m['summary']['wrong']} wrong", ""]
+    srcs = [n for n in names if any(r["src"] == n for r in results)]
+    dsts = [n for n in names if any(r["dst"] == n for r in results)]
+    for key in ports:
+        lines.append(f"{key:<{w}}" + "".join(f"{d:>{w}}" for d in dsts) + "   (rows: source)")
+        for s in srcs:
+            row = "".join(f"{cells.get((key, s, d), '·'):>{w}}" for d in dsts)
+            lines.append(f"{s:<{w}}{row}")
+        lines.append("")
+    lines.append("allow = the destination answered; deny = silence; "
+                 "X! = observed X, the provider's rules say otherwise")
+    wrong = [r for r in results if not r["match"]]
+    if wrong:
+        lines.append("\nmismatches:")
+        lines += ["  " + format_record(r).replace("\n", "\n  ") for r in wrong]
+    return "\n".join(lines)
+
+
+def format_status(st) -> str:
+    lines = [f"lab {st['lab']} ({st['provider']})"]
+    for i in st["instances"]:
+        lines.append(f"  {i['name']}  [{'up' if i['up'] else 'DOWN'}] namespace {i['namespace']}"
+                     f", conntrack entries {i['conntrack_entries']}")
+        for e in i["enis"]:
+            v6 = f" {e['ipv6']}" if e["ipv6"] else ""
+            lines.append(f"    {e['ifname']} {e['subnet']} {e['ip']}{v6} groups "
+                         f"{', '.join(e['groups'])} (rules in {e['rules']['ingress']}, "
+                         f"out {e['rules']['egress']})")
+    for x in st["externals"]:
+        v6 = f" {x['ipv6']}" if x["ipv6"] else ""
+        lines.append(f"  {x['name']}  [{'up' if x['up'] else 'DOWN'}] external {x['ip']}{v6}")
+    return "\n".join(lines)
+
+
+def format_explain(e) -> str:
+    port = f"/{e['port']}" if e["port"] is not None else ""
+    lines = [f"{e['src']} ({e['src_ip']}) -> {e['dst']} ({e['dst_ip']}) {e['protocol']}{port} "
+             f"{e['family']}: expected {e['expected']}"]
+    for s in e["steps"]:
+        where = f" on {s['eni']}" if s.get("eni") else ""
+        lines.append(f"  {s['direction']}{where}: {s['verdict']} - {s['why']}")
+    lines.append("  replies of an allowed flow pass whatever the reverse rules say (stateful)")
+    return "\n".join(lines)
+
+
+def run(argv) -> int:
+    args = build_parser().parse_args(argv)
+    from .session import LabSession, require_environment
+
+    if args.verb == "up":
+        sess = LabSession.up(args.file)
+        st = sess.status()
+        _out(args, st, f"lab {sess.lab.name} is up\n" + format_status(st))
+        return 0
+    if args.verb == "down":
+        require_environment()
+        from . import netns, state
+        if args.all:
+            labs = set(state.known_labs()) | {n[:-4] for n in netns.list_names()
+                                             if n.endswith("--gw")}
+        else:
+            labs = {_pick_lab(args.lab)}
+        removed = {lab: LabSession.down(lab) for lab in sorted(labs)}
+        _out(args, {"removed": removed}, "\n".join(
+            f"lab {lab}: removed {len(ns)} namespaces" for lab, ns in removed.items())
+            or "no lab to remove")
+        return 0
+    if args.verb == "status":
+        require_environment()
+        from . import state
+        labs = [args.lab] if args.lab else state.known_labs()
+        sts = [LabSession.attach(lab).status() for lab in labs]
+        if args.json:
+            print(json.dumps(sts[0] if args.lab else sts, indent=1))
+        else:
+            print("\n".join(format_status(s) for s in sts) or "no lab is up")
+        return 0
+    if args.verb == "explain":
+        e = LabSession.attach(args.lab).explain(args.src, args.dst, args.proto,
+                                                6 if args.ipv6 else 4)
+        _out(args, e, format_explain(e))
+        return 0
+    require_environment()
+    sess = LabSession.attach(args.lab)
+    if args.verb == "probe":
+        r = sess.probe(args.src, args.dst, args.proto, 6 if args.ipv6 else 4, args.timeout)
+        _out(args, r, format_record(r))
+        return 0 if r["match"] else 1
+    if args.verb == "matrix":
+        ports = [p.strip() for p in args.ports.split(",")] if args.ports else None
+        m = sess.matrix(ports, 6 if args.ipv6 else 4, args.timeout)
+        _out(args, m, format_matrix(m))
+        return 0 if m["summary"]["wrong"] == 0 else 1
+    if args.verb == "exec":
+        cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+        if not cmd:
+            raise LabError("exec needs a command: sgnet exec LAB NAME -- CMD...")
+        try:
+            return sess.exec(args.name, cmd).returncode
+        except FileNotFoundError:
+            raise LabError(f"command not found: {cmd[0]}") from None
+    raise LabError(f"unknown verb {args.verb}")
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        return run(argv)
+    except SgnetError as e:
+        print(f"sgnet: error: {e}", file=sys.stderr)
+        if "--json" in argv:
+            print(json.dumps({"error": str(e), "exit_code": e.exit_code}))
+        return e.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except PermissionError as e:
+        print(f"sgnet: error: {e}: run as root (sudo sgnet ...)", file=sys.stderr)
+        return EnvError.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""pytest plugin (entry point pytest11): kernel-backed tests of your own security groups.
+
+    def test_ssh_closed_to_the_world(sgnet_lab):
+        lab = sgnet_lab("lab.yaml")
+        v = lab.probe("internet", "web1", "tcp/22")
+        assert v.observed == v.expected == "deny"
+
+The lab is torn down after the test, pass or fail.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import pytest
+import yaml
+
+
+class Verdict(dict):
+    """A verdict record (contract §3) whose keys are also attributes: v.observed, v.expected."""
+
+    def __getattr__(self, key):
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+
+class LabHandle:
+    def __init__(self, session):
+        self.session = session
+        self.lab = session.lab
+        self.name = session.lab.name
+
+    def probe(self, src, dst, proto, family=4, timeout=1.0) -> Verdict:
+        return Verdict(self.session.probe(src, dst, proto, family, timeout))
+
+    def explain(self, src, dst, proto, family=4) -> Verdict:
+        return Verdict(self.session.explain(src, dst, proto, family))
+
+    def matrix(self, ports=None, family=4, timeout=1.0, **kw) -> dict:
+        m = self.session.matrix(ports, family, timeout, **kw)
+        m["results"] = [Verdict(r) for r in m["results"]]
+        return m
+
+    def exec(self, name, cmd, **kw):
+        kw.setdefault("capture_output", True)
+        kw.setdefault("text", True)
+        return self.session.exec(name, cmd if isinstance(cmd, list) else ["sh", "-c", cmd], **kw)
+
+    def popen(self, name, cmd, **kw):
+        return self.session.popen(name, cmd, **kw)
+
+    def status(self) -> dict:
+        return self.session.status()
+
+
+@pytest.fixture
+def sgnet_lab():
+    """Factory: sgnet_lab(path | dict | yaml text) -> a running lab, removed after the test."""
+    from .session import LabSession
+
+    names, tmpfiles = [], []
+
+    def factory(lab):
+        path = lab
+        if isinstance(lab, dict) or (isinstance(lab, str) and "\n" in lab):
+            text = yaml.safe_dump(lab, sort_keys=False) if isinstance(lab, dict) else lab
+            fd, path = tempfile.mkstemp(suffix=".yaml", prefix="sgnet-lab-")
+            with os.fdopen(fd, "w") as f:
+                f.write(text)
+            tmpfiles.append(path)
+        from .labfile import load_file
+        names.append(load_file(path).name)
+        return LabHandle(LabSession.up(path))
+
+    yield factory
+    for name in names:
+        LabSession.down(name)
+    for p in tmpfiles:
+        os.unlink(p)
