@@ -11,14 +11,17 @@ class LabError(SgnetError):
     exit_code = 2
 
 
+_NO_VALUE = object()
+
+
 class FieldError(LabError):
     """A lab file field with a bad value: names the file, the field path and the value."""
 
-    def __init__(self, source, path, problem, value=None, allowed=None):
+    def __init__(self, source, path, problem, value=_NO_VALUE, allowed=None):
         self.source, self.path, self.problem = source, path, problem
         self.value, self.allowed = value, allowed
         msg = f"{source}: {path}: {problem}"
-        if value is not None:
+        if value is not _NO_VALUE:
             msg += f" (got {value!r})"
         if allowed:
             msg += f"; allowed: {allowed}"

@@ -11,11 +11,13 @@ import re
 
 import yaml
 
-from .errors import FieldError, LabError
+from .errors import _NO_VALUE, FieldError, LabError
 from .model import (PORTED_PROTOCOLS, PROTOCOLS, Eni, External, Group, Instance, Lab,
                     PrefixList, Remote, Rule, Subnet, Vpc, protocol_name)
 from .providers import PROFILES, get_profile
 
+PRIVATE_RANGES = [ipaddress.ip_network(n) for n in
+                  ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")]
 LAB_NAME = re.compile(r"^[a-z0-9]{1,8}$")
 OBJECT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 NAME_RULE = "1-64 characters: letters, digits, '_', '.', ':', '-', starting with a letter or digit"
@@ -47,6 +49,12 @@ def _construct_mapping(loader, node, deep=False):
     seen = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, "found an unhashable key (a list or mapping used as a key)",
+                key_node.start_mark) from None
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r} (first at line {seen[key]})",
@@ -75,6 +83,8 @@ def load_file(path: str) -> Lab:
             text = f.read()
     except OSError as e:
         raise LabError(f"{path}: cannot read the lab file: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise LabError(f"{path}: not a UTF-8 text file (byte {e.start})") from None
     return parse(load_yaml(text, path), path)
 
 
@@ -86,7 +96,7 @@ class _Parser:
     def __init__(self, source):
         self.source = source
 
-    def fail(self, path, problem, value=None, allowed=None):
+    def fail(self, path, problem, value=_NO_VALUE, allowed=None):
         raise FieldError(self.source, path, problem, value, allowed)
 
     # -- generic field helpers --------------------------------------------------
@@ -110,7 +120,7 @@ class _Parser:
         return value
 
     def name(self, value, path, pattern=OBJECT_NAME, rule=NAME_RULE):
-        if not isinstance(value, str) or not pattern.match(value):
+        if not isinstance(value, str) or not pattern.fullmatch(value):
             self.fail(path, "invalid name", value, rule)
         return value
 
@@ -153,10 +163,12 @@ def parse(raw, source: str = "<lab>") -> Lab:
     p = _Parser(source)
     if raw is None:
         p.fail("(top)", "the lab file is empty")
+    if not isinstance(raw, dict):
+        p.fail("(top)", "must be a mapping of keys (name, provider, vpcs, ...)", raw)
     p.mapping(raw, "", TOP_KEYS, required=("name",))
     name = p.name(raw["name"], "name", LAB_NAME, "1-8 characters [a-z0-9]")
     provider = raw.get("provider", "huawei")
-    if provider not in PROFILES:
+    if not isinstance(provider, str) or provider not in PROFILES:
         p.fail("provider", "unknown provider", provider, ", ".join(PROFILES))
     profile = get_profile(provider)
     if raw.get("hosts") or "placement" in raw:
@@ -194,14 +206,23 @@ def _parse_vpcs(p, raw):
             p.fail(f"{path}.name", "duplicate VPC name", vname)
         names.add(vname)
         cidr = p.network(v["cidr"], f"{path}.cidr", 4)
-        if not cidr.is_private or not 8 <= cidr.prefixlen <= 28:
+        if not any(cidr.subnet_of(r) for r in PRIVATE_RANGES) or not 8 <= cidr.prefixlen <= 28:
             p.fail(f"{path}.cidr", "a VPC needs a private IPv4 range", v["cidr"],
                    "inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, mask /8 to /28")
         for other in vpcs:
             if cidr.overlaps(other.cidr):
                 p.fail(f"{path}.cidr", f"overlaps VPC {other.name} ({other.cidr}); the VPCs "
                        "of one lab share its gateway and must not overlap", v["cidr"])
-        v6 = p.network(v["ipv6_cidr"], f"{path}.ipv6_cidr", 6) if v.get("ipv6_cidr") else None
+        v6 = None
+        if v.get("ipv6_cidr") is not None:
+            v6 = p.network(v["ipv6_cidr"], f"{path}.ipv6_cidr", 6)
+            if v6.prefixlen > 64:
+                p.fail(f"{path}.ipv6_cidr", "too small for /64 subnets", v["ipv6_cidr"],
+                       "a prefix of /64 or shorter, e.g. fd00:10::/48")
+            for other in vpcs:
+                if other.ipv6_cidr and v6.overlaps(other.ipv6_cidr):
+                    p.fail(f"{path}.ipv6_cidr", f"overlaps VPC {other.name} "
+                           f"({other.ipv6_cidr})", v["ipv6_cidr"])
         subnets = []
         for j, s in enumerate(p.seq(v.get("subnets"), f"{path}.subnets")):
             spath = f"{path}.subnets[{j}]"
@@ -220,12 +241,12 @@ def _parse_vpcs(p, raw):
                     p.fail(f"{spath}.cidr", f"overlaps subnet {other.name} ({other.cidr})",
                            s["cidr"])
             s6 = None
-            if s.get("ipv6_cidr"):
+            if s.get("ipv6_cidr") is not None:
                 if v6 is None:
                     p.fail(f"{spath}.ipv6_cidr", f"VPC {vname} has no ipv6_cidr",
                            s["ipv6_cidr"])
                 s6 = p.network(s["ipv6_cidr"], f"{spath}.ipv6_cidr", 6, within=v6)
-                if s6.prefixlen > 120:
+                if not 64 <= s6.prefixlen <= 120:
                     p.fail(f"{spath}.ipv6_cidr", "too small", s["ipv6_cidr"], "/64 to /120")
                 for other in subnets:
                     if other.ipv6_cidr and s6.overlaps(other.ipv6_cidr):
@@ -391,6 +412,10 @@ def parse_rule(p, r, path, group_name, groups, prefix_lists, profile) -> Rule:
         if remote_family and remote.kind == "cidr" and remote_family != family:
             p.fail(f"{path}.remote", f"is not an IPv{family} CIDR but ethertype is {et}",
                    r["remote"])
+        if remote.kind == "prefix_list" and prefix_lists[remote.value].entries and \
+                not prefix_lists[remote.value].networks(family):
+            p.fail(f"{path}.remote_prefix_list", f"prefix list {remote.value} has no "
+                   f"IPv{family} entries but ethertype is {et}", remote.value)
     else:
         family = remote_family or (6 if protocol == 58 else 4)
     if protocol == 1 and family == 6:
@@ -546,7 +571,9 @@ def _parse_externals(p, raw, vpcs, instances):
         for fam, a, key in ((4, ip, "ip"), (6, ipv6, "ipv6")):
             if a is None:
                 continue
-            if a.is_loopback or a.is_multicast or a.is_link_local or a.is_unspecified:
+            if (a.is_loopback or a.is_multicast or a.is_link_local or a.is_unspecified
+                    or a.is_reserved or (fam == 6 and a.ipv4_mapped is not None)
+                    or (fam == 4 and a == ipaddress.IPv4Address("255.255.255.255"))):
                 p.fail(f"{path}.{key}", "must be a unicast host address", x[key])
             for v in vpcs:
                 inside = a in v.cidr if fam == 4 else (v.ipv6_cidr and a in v.ipv6_cidr)

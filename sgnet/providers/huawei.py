@@ -107,7 +107,8 @@ class HuaweiProfile(Profile):
     def validate(self, lab, raw, fail):
         for i, g in enumerate(raw.get("security_groups") or []):
             if isinstance(g, dict):
-                for key in ("type", "inner_access", "managed", "created_by", "legacy_priority"):
+                for key in ("type", "inner_access", "managed", "created_by", "legacy_priority",
+                            "http_https"):
                     if key in g:
                         fail(f"security_groups[{i}].{key}", f"'{key}' applies to alibaba groups "
                              "only, not to provider huawei", g[key])
