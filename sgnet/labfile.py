@@ -296,12 +296,20 @@ def _parse_groups(p, raw, profile, prefix_lists):
         if "inner_access" in g and g["inner_access"] not in ("accept", "drop"):
             p.fail(f"{path}.inner_access", "unknown inner access policy", g["inner_access"],
                    "accept, drop")
-        group.inner_access = g.get("inner_access", "accept")
+        group.inner_access = g.get("inner_access", "accept" if group.type == "basic" else "drop")
         if "managed" in g:
             group.managed = p.boolean(g["managed"], f"{path}.managed")
-        use_defaults = profile.default_rules
+        for key in ("legacy_priority", "http_https"):
+            if key in g:
+                setattr(group, key, p.boolean(g[key], f"{path}.{key}"))
+        if "created_by" in g:
+            if g["created_by"] not in ("console", "api"):
+                p.fail(f"{path}.created_by", "unknown creator", g["created_by"], "console, api")
+            group.created_by = g["created_by"]
+        declared_defaults = None
         if "default_rules" in g:
-            use_defaults = p.boolean(g["default_rules"], f"{path}.default_rules")
+            declared_defaults = p.boolean(g["default_rules"], f"{path}.default_rules")
+        use_defaults = profile.wants_default_rules(group, declared_defaults)
         group.rules = list(profile.new_group_rules(group)) if use_defaults else []
         groups[name] = group
     # Rules are parsed once every group name is known (remote_group may point forward).

@@ -86,6 +86,9 @@ class Group:
     builtin: bool = False  # created by the provider itself
     managed: bool = False  # alibaba managed groups: enforced, never changed
     description: str = ""
+    created_by: str = "api"  # alibaba: console groups start with the console's rules
+    legacy_priority: bool = False  # alibaba default group created before 2020-05-27
+    http_https: bool = False  # alibaba default group: ports 80/443 chosen at creation
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """Provider profiles by name."""
 
+from .alibaba import AlibabaProfile
 from .huawei import HuaweiProfile
 
-PROFILES = {"huawei": HuaweiProfile}
+PROFILES = {"huawei": HuaweiProfile, "alibaba": AlibabaProfile}
 
 
 def get_profile(name: str):

@@ -59,6 +59,11 @@ class Profile:
         """Groups the provider creates by itself, with their documented rules."""
         raise NotImplementedError
 
+    def wants_default_rules(self, group: Group, declared) -> bool:
+        """Does this group start from the provider's default rules? `declared` is the
+        file's `default_rules` (None when not given)."""
+        return self.default_rules if declared is None else declared
+
     def new_group_rules(self, group: Group) -> list:
         """The rules the provider's API gives a newly created group of this kind."""
         raise NotImplementedError

@@ -1,0 +1,172 @@
+"""Alibaba Cloud ECS security groups.
+
+Source: ECS "Security groups" overview (shared/seeds/004_...), and the field notes.
+- Basic groups (default type): members reach each other over the internal network; with
+  inner access `accept` this intra-group access takes precedence over every custom rule;
+  with `drop` it has the lowest precedence (members are isolated unless a custom rule allows
+  them). Different basic groups are isolated. Inbound is denied and outbound allowed unless
+  a rule says otherwise.
+- Advanced groups: members isolated; everything denied, both ways, unless a rule allows it;
+  an advanced group cannot be the authorization object (remote) of another group's rule.
+- The rules of all the groups on an ENI are merged and sorted by priority (1-100, 1 highest),
+  drop first at equal priority; no session is established until an allow rule matches.
+- Stateful, sessions last at most 910 s.
+"""
+
+from __future__ import annotations
+
+from ..model import Group, Remote, Rule
+from .base import DecisionList, Entry, Profile, entry_from_rule, rule_sort_key
+
+ANY4 = Remote("cidr", "0.0.0.0/0")
+TCP, ICMP = 6, 1
+DEFAULT_GROUP = "default"
+LEGACY_PRIORITY = 110  # default group rules created before 2020-05-27
+
+LIMITS = {
+    "private_ips_per_basic_group": 2000,      # VPC, basic group (source document)
+    "private_ips_per_advanced_group": 65536,  # VPC, advanced group
+    "groups_per_eni": 10,
+    "rules_per_eni": 1000,                    # across all the groups of one ENI
+}
+
+
+def _tcp_in(port, priority, what):
+    return Rule("ingress", "allow", priority, 4, TCP, ((port, port),), ANY4,
+                f"{what} from all IPv4 addresses")
+
+
+def default_group_rules(priority=100, http_https=False):
+    """The default group: TCP 22 and 3389 and ICMPv4 from everywhere (80/443 if chosen)."""
+    rules = [_tcp_in(22, priority, "SSH"), _tcp_in(3389, priority, "RDP"),
+             Rule("ingress", "allow", priority, 4, ICMP, None, ANY4,
+                  "ICMPv4 from all IPv4 addresses")]
+    if http_https:
+        rules += [_tcp_in(80, priority, "HTTP"), _tcp_in(443, priority, "HTTPS")]
+    return rules
+
+
+def console_group_rules(group_type, priority=100):
+    """A group created in the ECS console: inbound TCP 80/443/22/3389 and ICMPv4 from all
+    addresses; an advanced group also gets outbound allow-all."""
+    rules = [_tcp_in(80, priority, "HTTP"), _tcp_in(443, priority, "HTTPS"),
+             _tcp_in(22, priority, "SSH"), _tcp_in(3389, priority, "RDP"),
+             Rule("ingress", "allow", priority, 4, ICMP, None, ANY4,
+                  "ICMPv4 from all IPv4 addresses")]
+    if group_type == "advanced":
+        rules += [Rule("egress", "allow", priority, 4, None, None, ANY4,
+                       "all outbound IPv4 traffic"),
+                  Rule("egress", "allow", priority, 6, None, None, Remote("cidr", "::/0"),
+                       "all outbound IPv6 traffic")]
+    return rules
+
+
+class AlibabaProfile(Profile):
+    def __init__(self):
+        super().__init__(name="alibaba", default_group=DEFAULT_GROUP, default_priority=1,
+                         default_rules=False, limits=dict(LIMITS))
+
+    def builtin_groups(self):
+        return [Group(DEFAULT_GROUP, rules=default_group_rules(), builtin=True,
+                      description="default security group created by Alibaba Cloud")]
+
+    def wants_default_rules(self, group, declared):
+        if declared is not None:
+            return declared
+        return group.builtin or group.created_by == "console"
+
+    def new_group_rules(self, group):
+        if group.builtin and group.name == DEFAULT_GROUP:
+            return default_group_rules(LEGACY_PRIORITY if group.legacy_priority else 100,
+                                       group.http_https)
+        return console_group_rules(group.type)
+
+    def decision_list(self, lab, eni, direction):
+        groups = [lab.groups[g] for g in eni.groups]
+        inner_accept, inner_drop = [], []
+        for g in groups:
+            if g.type == "basic":
+                target = inner_accept if g.inner_access == "accept" else inner_drop
+                target += [Entry("allow" if target is inner_accept else "deny", fam, None,
+                                 None, Remote("group", g.name), g.name, None,
+                                 f"{g.name}: basic group, inner access {g.inner_access}: "
+                                 f"members {'reach' if target is inner_accept else 'do not reach'}"
+                                 " each other")
+                           for fam in (4, 6)]
+        merged = []
+        for gi, g in enumerate(groups):
+            for i, r in enumerate(g.rules):
+                if r.direction == direction:
+                    merged.append((gi, i, r))
+        merged.sort(key=lambda t: (rule_sort_key((t[1], t[2]))[:2], t[0], t[1]))
+        entries = inner_accept + [entry_from_rule(groups[gi], i, r) for gi, i, r in merged]
+        names = ", ".join(eni.groups)
+        if direction == "ingress":
+            # Inner access drop has the lowest precedence: only custom rules may let members in.
+            entries += inner_drop
+            return DecisionList(entries, "deny", f"no inbound rule of {names} allowed it: "
+                                "inbound is denied by default")
+        if all(g.type == "basic" for g in groups):
+            return DecisionList(entries, "allow", f"no outbound rule of {names} matched: "
+                                "basic groups allow outbound by default")
+        return DecisionList(entries, "deny", f"no outbound rule of {names} allowed it: "
+                            "advanced groups deny outbound by default")
+
+    def validate(self, lab, raw, fail):
+        declared = {g.get("name"): i for i, g in enumerate(raw.get("security_groups") or [])
+                    if isinstance(g, dict)}
+
+        def gpath(name, key):
+            return f"security_groups[{declared[name]}].{key}"
+
+        for name, g in lab.groups.items():
+            if g.type == "advanced":
+                if g.builtin:
+                    fail(gpath(name, "type"), "the default group is a basic group", "advanced")
+                if g.inner_access != "drop" and "inner_access" in \
+                        (raw["security_groups"][declared[name]]):
+                    fail(gpath(name, "inner_access"), "an advanced group isolates its "
+                         "members; its inner access cannot be changed", g.inner_access, "drop")
+            for i, r in enumerate(g.rules):
+                if r.remote.kind == "group" and r.remote.value != name and \
+                        lab.groups[r.remote.value].type == "advanced":
+                    idx = i - (len(g.rules) - len(_declared_rules(raw, declared, name)))
+                    fail(gpath(name, f"rules[{idx}].remote_group"), "an advanced group cannot "
+                         "be the remote (authorization object) of another group's rule",
+                         r.remote.value, "a basic group, a CIDR or a prefix list")
+            raw_g = raw["security_groups"][declared[name]] if name in declared else {}
+            if not g.builtin and ("legacy_priority" in raw_g or "http_https" in raw_g):
+                key = "legacy_priority" if "legacy_priority" in raw_g else "http_https"
+                fail(gpath(name, key), f"'{key}' applies to the default group only", raw_g[key])
+            if g.builtin and "created_by" in raw_g:
+                fail(gpath(name, "created_by"), "the default group is created by Alibaba "
+                     "Cloud itself", raw_g["created_by"])
+        for inst in lab.instances:
+            ii = next(i for i, x in enumerate(raw.get("instances") or [])
+                      if x.get("name") == inst.name)
+            for eni in inst.enis:
+                path = f"instances[{ii}]" + ("" if eni.index == 0 else
+                                             f".secondary_enis[{eni.index - 1}]")
+                types = {lab.groups[g].type for g in eni.groups}
+                if len(types) > 1:
+                    fail(f"{path}.security_groups", "an instance or ENI cannot be in a basic "
+                         "and an advanced group at the same time", eni.groups)
+                if len(eni.groups) > LIMITS["groups_per_eni"]:
+                    fail(f"{path}.security_groups", "too many groups on one ENI",
+                         len(eni.groups), f"at most {LIMITS['groups_per_eni']}")
+                n = sum(len(lab.groups[g].rules) for g in eni.groups)
+                if n > LIMITS["rules_per_eni"]:
+                    fail(f"{path}.security_groups", f"the groups of this ENI hold {n} rules",
+                         n, f"at most {LIMITS['rules_per_eni']} across one ENI's groups")
+        for name, g in lab.groups.items():
+            n = len(lab.members(name, 4))
+            limit = LIMITS["private_ips_per_advanced_group" if g.type == "advanced"
+                           else "private_ips_per_basic_group"]
+            if n > limit:
+                fail(gpath(name, "name") if name in declared else "instances",
+                     f"{g.type} group {name} holds {n} private IP addresses", n,
+                     f"at most {limit} in a {g.type} group")
+
+
+def _declared_rules(raw, declared, name):
+    return raw["security_groups"][declared[name]].get("rules") or []
