@@ -76,6 +76,14 @@ class LabSession:
         lab = labfile.load_file(path)  # bad input: exit 2 before anything is touched
         with open(path, encoding="utf-8") as f:
             text = f.read()
+        return cls._up(lab, text, os.path.abspath(path), progress)
+
+    @classmethod
+    def up_from_text(cls, text: str, source: str = "<lab>", progress=None) -> "LabSession":
+        return cls._up(labfile.parse_text(text, source), text, source, progress)
+
+    @classmethod
+    def _up(cls, lab, text, source, progress=None) -> "LabSession":
         require_environment()
         with state.locked(lab.name):
             st = state.load(lab.name)
@@ -89,14 +97,14 @@ class LabSession:
                     return cls(lab)
             # A crash or a half-built lab: remove what is left before building anew.
             topology.teardown(lab.name, st["namespaces"] if st else ())
-            state.save(lab.name, os.path.abspath(path), text, "building", names)
+            state.save(lab.name, source, text, "building", names)
             try:
                 topology.build(lab, progress)
             except BaseException:
                 topology.teardown(lab.name, names)
                 state.forget(lab.name)
                 raise
-            state.save(lab.name, os.path.abspath(path), text, "up", names)
+            state.save(lab.name, source, text, "up", names)
         return cls(lab)
 
     @classmethod
@@ -143,8 +151,9 @@ class LabSession:
                            f"(not an endpoint of lab {self.lab.name}, or no such address)") \
                 from None
 
-    def _records(self, flows, timeout):
-        """flows: [(src, dst, proto, port, family)] -> verdict records (contract §3)."""
+    def verdicts(self, flows, timeout: float = 1.0) -> list:
+        """flows: [(src, dst, protocol number, port, family)] -> verdict records (contract
+        §3), all probed at once."""
         exps = [self._expect(*f) for f in flows]
         specs = [probe.ProbeSpec(self.ns_of(e.flow.src), e.flow.src_ip, e.flow.dst_ip,
                                  e.flow.protocol, e.flow.port, e.flow.family) for e in exps]
@@ -162,7 +171,7 @@ class LabSession:
     def probe(self, src: str, dst: str, proto: str, family: int = 4,
               timeout: float = 1.0) -> dict:
         p, port = parse_proto(proto, family)
-        return self._records([(src, dst, p, port, family)], timeout)[0]
+        return self.verdicts([(src, dst, p, port, family)], timeout)[0]
 
     def endpoints(self, family: int) -> list:
         out = [i.name for i in self.lab.instances if i.primary.address(family) is not None]
@@ -181,7 +190,7 @@ class LabSession:
                     continue
                 for p, port in specs:
                     flows.append((s, d, p, port, family))
-        results = self._records(flows, timeout)
+        results = self.verdicts(flows, timeout)
         wrong = sum(1 for r in results if not r["match"])
         return {"lab": self.lab.name, "results": results,
                 "summary": {"total": len(results), "correct": len(results) - wrong,
