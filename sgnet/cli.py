@@ -44,6 +44,39 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("status", parents=[common], help="instances, ENIs, addresses, groups, "
                        "rule counts, conntrack entries")
     s.add_argument("lab", nargs="?", metavar="LAB")
+    s.add_argument("--rules", action="store_true", help="packets each rule has matched in the "
+                   "kernel, per group and instance")
+
+    rule = sub.add_parser("rule", parents=[common], help="add or delete a rule of a running "
+                          "lab's group, applied atomically to every affected instance")
+    rsub = rule.add_subparsers(dest="rule_verb", metavar="add|delete", parser_class=_Parser)
+    rsub.required = True
+    for verb, text in (("add", "add a rule (flags mirror the lab file's rule keys)"),
+                       ("delete", "delete the one rule that agrees with every given flag")):
+        r = rsub.add_parser(verb, parents=[common], help=text)
+        r.add_argument("lab", metavar="LAB")
+        r.add_argument("group", metavar="GROUP")
+        r.add_argument("--direction", choices=["ingress", "egress"], required=verb == "add")
+        r.add_argument("--action", required=verb == "add",
+                       help="allow | deny (accept | drop)")
+        r.add_argument("--priority", type=int)
+        r.add_argument("--ethertype", help="IPv4 | IPv6")
+        r.add_argument("--protocol", required=verb == "add",
+                       help="tcp | udp | icmp | icmpv6 | gre | all | 0-255")
+        r.add_argument("--ports", help="'22', '22,80,8000-8080', '22/22', '-1/-1'")
+        g = r.add_mutually_exclusive_group()
+        g.add_argument("--remote", help="IP or CIDR")
+        g.add_argument("--remote-group", dest="remote_group", help="a group, or self")
+        g.add_argument("--remote-prefix-list", dest="remote_prefix_list")
+        r.add_argument("--description")
+
+    for verb, text in (("attach", "add an instance (or one of its ENIs) to a group, live"),
+                       ("detach", "remove an instance (or one of its ENIs) from a group, live")):
+        a = sub.add_parser(verb, parents=[common], help=text)
+        a.add_argument("lab", metavar="LAB")
+        a.add_argument("instance", metavar="INSTANCE")
+        a.add_argument("group", metavar="GROUP")
+        a.add_argument("--eni", type=int, default=0, help="0 = primary (default), 1.. secondary")
 
     for verb, text in (("probe", "send real packets from SRC to DST and report what the kernel "
                         "did, next to what the provider's rules say"),
@@ -57,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument("-6", dest="ipv6", action="store_true", help="IPv6")
         if verb == "probe":
             s.add_argument("--timeout", type=float, default=1.0, help="seconds to wait (1)")
+            s.add_argument("--flags", default="S", help="TCP flags of the probe: S (a new "
+                           "connection, default), or e.g. A, R, SA: a segment of no "
+                           "connection, which groups must drop")
 
     s = sub.add_parser("matrix", parents=[common], help="every source x destination x port: "
                        "expected (reference evaluator) against observed (real packets)")
@@ -155,6 +191,22 @@ def format_status(st) -> str:
     return "\n".join(lines)
 
 
+def format_change(res) -> str:
+    inst = ", ".join(res["instances_updated"]) or "none (no ruleset changed)"
+    return (f"lab {res['lab']}: {res['change']}: applied; instances updated: {inst}; "
+            f"tracked sessions cut: {res['sessions_cut']}")
+
+
+def format_hits(h) -> str:
+    lines = [f"lab {h['lab']}: packets matched per rule (new connections; replies pass as "
+             "established)"]
+    for r in h["rules"]:
+        rule = f"rule {r['rule']}" if isinstance(r["rule"], int) else r["rule"]
+        per = ", ".join(f"{k} {v}" for k, v in sorted(r["instances"].items()))
+        lines.append(f"  {r['packets']:>8}  {r['group']} {rule}: {r.get('text', '')}  [{per}]")
+    return "\n".join(lines)
+
+
 def format_explain(e) -> str:
     port = f"/{e['port']}" if e["port"] is not None else ""
     lines = [f"{e['src']} ({e['src_ip']}) -> {e['dst']} ({e['dst_ip']}) {e['protocol']}{port} "
@@ -192,7 +244,14 @@ def run(argv) -> int:
         require_environment()
         from . import state
         labs = [args.lab] if args.lab else state.known_labs()
-        sts = [LabSession.attach(lab).status() for lab in labs]
+        if args.rules:
+            hits = [LabSession.attach(lab, repair=True).rule_hits() for lab in labs]
+            if args.json:
+                print(json.dumps(hits[0] if args.lab else hits, indent=1))
+            else:
+                print("\n".join(format_hits(h) for h in hits) or "no lab is up")
+            return 0
+        sts = [LabSession.attach(lab, repair=True).status() for lab in labs]
         if args.json:
             print(json.dumps(sts[0] if args.lab else sts, indent=1))
         else:
@@ -204,9 +263,23 @@ def run(argv) -> int:
         _out(args, e, format_explain(e))
         return 0
     require_environment()
-    sess = LabSession.attach(args.lab)
+    sess = LabSession.attach(args.lab, repair=True)
+    if args.verb == "rule":
+        fields = {k: getattr(args, k) for k in ("direction", "action", "priority", "ethertype",
+                                                 "protocol", "ports", "remote", "remote_group",
+                                                 "remote_prefix_list", "description")}
+        fn = sess.rule_add if args.rule_verb == "add" else sess.rule_delete
+        res = fn(args.group, **fields)
+        _out(args, res, format_change(res))
+        return 0
+    if args.verb in ("attach", "detach"):
+        fn = sess.attach_group if args.verb == "attach" else sess.detach_group
+        res = fn(args.instance, args.group, args.eni)
+        _out(args, res, format_change(res))
+        return 0
     if args.verb == "probe":
-        r = sess.probe(args.src, args.dst, args.proto, 6 if args.ipv6 else 4, args.timeout)
+        r = sess.probe(args.src, args.dst, args.proto, 6 if args.ipv6 else 4, args.timeout,
+                       args.flags)
         _out(args, r, format_record(r))
         return 0 if r["match"] else 1
     if args.verb == "matrix":

@@ -173,3 +173,66 @@ class Compiler:
 
 def bridge_name(lab: Lab, subnet) -> str:
     return f"{lab.name}b{subnet.index}"
+
+
+def _index(ruleset: dict):
+    sets, chains, order = {}, {}, []
+    for c in ruleset["nftables"]:
+        add = c.get("add", {})
+        if "set" in add:
+            sets[add["set"]["name"]] = add["set"]
+        elif "chain" in add:
+            chains[add["chain"]["name"]] = (add["chain"], [])
+            order.append(add["chain"]["name"])
+        elif "rule" in add:
+            r = add["rule"]
+            chains[r["chain"]][1].append((r["expr"], r.get("comment")))
+    return sets, chains, order
+
+
+def _elem_key(e):
+    import json
+    return json.dumps(e, sort_keys=True)
+
+
+def diff_rulesets(old: dict, new: dict, table: str) -> dict:
+    """The smallest transaction turning ruleset `old` into `new` (both from
+    compile_instance): changed set elements are added or deleted in place, a chain whose
+    rules changed is flushed and refilled, and chains and sets that did not change are left
+    alone, with their counters. Anything structural (base chains, the set of chains) makes
+    it a whole-table replacement."""
+    osets, ochains, oorder = _index(old)
+    nsets, nchains, norder = _index(new)
+    base = [n for n in norder if "hook" in nchains[n][0]]
+    if oorder != norder or any(ochains[n] != nchains[n] for n in base):
+        return new
+    t = {"family": "inet", "table": table}
+    cmds = []
+    for name, s in nsets.items():
+        if name not in osets:
+            cmds.append({"add": {"set": s}})
+            continue
+        if {k: v for k, v in s.items() if k != "elem"} != \
+                {k: v for k, v in osets[name].items() if k != "elem"}:
+            return new
+        before = {_elem_key(e): e for e in osets[name].get("elem", [])}
+        after = {_elem_key(e): e for e in s.get("elem", [])}
+        gone = [before[k] for k in before if k not in after]
+        added = [after[k] for k in after if k not in before]
+        if gone:
+            cmds.append({"delete": {"element": dict(t, name=name, elem=gone)}})
+        if added:
+            cmds.append({"add": {"element": dict(t, name=name, elem=added)}})
+    for name in norder:
+        if name in base or ochains[name][1] == nchains[name][1]:
+            continue
+        cmds.append({"flush": {"chain": dict(t, name=name)}})
+        for expr, comment in nchains[name][1]:
+            r = dict(t, chain=name, expr=expr)
+            if comment is not None:
+                r["comment"] = comment
+            cmds.append({"add": {"rule": r}})
+    for name, s in osets.items():
+        if name not in nsets:
+            cmds.append({"delete": {"set": dict(t, name=name)}})
+    return {"nftables": cmds}

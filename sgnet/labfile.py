@@ -34,7 +34,8 @@ INSTANCE_KEYS = ("name", "subnet", "ip", "ipv6", "security_groups", "secondary_e
 ENI_KEYS = ("subnet", "ip", "ipv6", "security_groups")
 EXTERNAL_KEYS = ("name", "ip", "ipv6", "host")
 PREFIX_LIST_KEYS = ("name", "entries")
-SETTINGS_KEYS = ()
+SETTINGS_KEYS = ("conntrack_timeout",)
+MAX_TIMEOUT = 432000  # the kernel's own TCP established default, 5 days
 
 ACTIONS = {"allow": "allow", "accept": "allow", "deny": "deny", "drop": "deny"}
 DIRECTIONS = {"ingress": "ingress", "egress": "egress"}
@@ -176,6 +177,11 @@ def parse(raw, source: str = "<lab>") -> Lab:
                "multi-host labs are not supported by this version of sgnet", raw.get("hosts"))
     if raw.get("settings") is not None:
         p.mapping(raw["settings"], "settings", SETTINGS_KEYS)
+        t = raw["settings"].get("conntrack_timeout")
+        if t is not None and (isinstance(t, bool) or not isinstance(t, int)
+                              or not 1 <= t <= MAX_TIMEOUT):
+            p.fail("settings.conntrack_timeout", "not a timeout in seconds", t,
+                   f"1-{MAX_TIMEOUT}")
 
     vpcs = _parse_vpcs(p, raw)
     prefix_lists = _parse_prefix_lists(p, raw)

@@ -33,6 +33,7 @@ class ProbeSpec:
     protocol: int
     port: Optional[int]
     family: int
+    tcp_flags: str = "S"  # a SYN opens a connection; anything else belongs to none
 
 
 @dataclass
@@ -58,8 +59,8 @@ def _build(spec: ProbeSpec, tag: int):
     ip = IP(src=spec.src_ip, dst=spec.dst_ip) if spec.family == 4 else \
         IPv6(src=spec.src_ip, dst=spec.dst_ip)
     if spec.protocol == TCP:
-        return ip / TCPL(sport=tag, dport=spec.port, flags="S",
-                         seq=random.randrange(1 << 32))
+        return ip / TCPL(sport=tag, dport=spec.port, flags=spec.tcp_flags,
+                         seq=random.randrange(1 << 32), ack=random.randrange(1 << 32))
     if spec.protocol == UDP:
         return ip / UDPL(sport=tag, dport=spec.port) / Raw(b"sgnet probe")
     if spec.protocol == ICMP and spec.family == 4:

@@ -10,9 +10,14 @@ import os
 import subprocess
 from typing import Optional
 
-from . import labfile, netns, probe, state, topology
+import ipaddress
+
+import yaml
+
+from . import changes, conntrack, labfile, netns, nft, probe, state, topology
+from .compiler import Compiler, diff_rulesets
 from .errors import EnvError, LabError
-from .evaluator import Evaluator
+from .evaluator import Decision, Evaluator
 from .model import PROTOCOLS, Lab, protocol_name
 
 DEFAULT_PORTS = ["tcp/22", "tcp/80", "udp/53", "icmp"]
@@ -108,12 +113,138 @@ class LabSession:
         return cls(lab)
 
     @classmethod
-    def attach(cls, name: str) -> "LabSession":
+    def attach(cls, name: str, repair: bool = False) -> "LabSession":
+        """The running lab `name`; with repair, finish a change that was killed part-way."""
         st = state.load(name)
         if st is None:
             raise LabError(f"no lab named {name!r} is up (known: "
                            f"{', '.join(state.known_labs()) or 'none'})")
-        return cls(labfile.parse_text(st["text"], st["source"]))
+        sess = cls(labfile.parse_text(st["text"], st["source"]))
+        if repair and st["status"] == "changing":
+            with state.locked(name):
+                sess.repair()
+        return sess
+
+    # -- live changes -----------------------------------------------------------
+    def _reload(self, text, source):
+        self.lab = labfile.parse_text(text, source)
+        self.evaluator = Evaluator(self.lab)
+
+    def repair(self, st=None) -> bool:
+        """A change killed part-way leaves status 'changing': re-apply every ruleset from the
+        file on disk (each an atomic replacement) and re-check sessions. Under the lock."""
+        st = st or state.load(self.lab.name)
+        if st is None or st["status"] != "changing":
+            return False
+        self._reload(st["text"], st["source"])
+        topology.apply_groups(self.lab)
+        self._recheck(self.lab.instances)
+        state.save(self.lab.name, st["source"], st["text"], "up", st["namespaces"])
+        return True
+
+    def _change(self, edit, what: str) -> dict:
+        """Edit the lab file, validate it as `up` would, apply the difference to every
+        affected namespace (one transaction each), re-check tracked sessions as the provider
+        does, and keep the state on disk consistent throughout."""
+        name = self.lab.name
+        with state.locked(name):
+            st = state.load(name)
+            if st is None:
+                raise LabError(f"lab {name} is not up")
+            self.repair(st)
+            st = state.load(name)
+            old = labfile.parse_text(st["text"], st["source"])
+            raw = edit(yaml.safe_load(st["text"]), old)
+            result = raw[1] if isinstance(raw, tuple) else None
+            raw = raw[0] if isinstance(raw, tuple) else raw
+            text = yaml.safe_dump(raw, sort_keys=False)
+            try:
+                new = labfile.parse(raw, st["source"])
+            except LabError as e:
+                raise LabError(f"{what} refused, the lab is unchanged: {e}") from None
+            old_c, new_c = Compiler(old), Compiler(new)
+            plan = {}
+            for inst in new.instances:
+                before = old_c.compile_instance(old.instance(inst.name))
+                after = new_c.compile_instance(inst)
+                if before != after:
+                    plan[inst.name] = diff_rulesets(before, after, name)
+            state.save(name, st["source"], text, "changing", st["namespaces"])
+            for inst_name, cmds in plan.items():
+                nft.apply(self.ns_of(inst_name), cmds)
+            self._reload(text, st["source"])
+            cut = self._recheck([new.instance(n) for n in plan])
+            state.save(name, st["source"], text, "up", st["namespaces"])
+        return {"lab": name, "change": what, "instances_updated": sorted(plan),
+                "sessions_cut": cut, "result": result}
+
+    def _recheck(self, instances) -> int:
+        """Re-check each tracked session of these instances against the current rules, in
+        the directions the provider re-checks: a session now denied is deleted (its next
+        packet is not a new connection: it is dropped); the others are kept."""
+        directions = self.evaluator.profile.recheck
+        cut = 0
+        for inst in instances:
+            ns = self.ns_of(inst.name)
+            mine = {}
+            for eni in inst.enis:
+                for a in (eni.ip, eni.ipv6):
+                    if a is not None:
+                        mine[a] = eni
+            for e in conntrack.entries(ns):
+                src, dst = ipaddress.ip_address(e.src), ipaddress.ip_address(e.dst)
+                if dst in mine and "ingress" in directions:
+                    d = self.evaluator.judge(mine[dst], "ingress", e.family, e.protocol,
+                                             e.dport, src)
+                elif src in mine and "egress" in directions:
+                    d = self.evaluator.judge(mine[src], "egress", e.family, e.protocol,
+                                             e.dport, dst)
+                else:
+                    continue
+                if d.verdict == "deny":
+                    conntrack.delete(ns, e)
+                    cut += 1
+        return cut
+
+    def rule_add(self, group: str, **fields) -> dict:
+        fields = {k: v for k, v in fields.items() if v is not None}
+        return self._change(lambda raw, lab: changes.rule_add(raw, lab, group, fields),
+                            f"rule add to {group}")
+
+    def rule_delete(self, group: str, **fields) -> dict:
+        fields = {k: v for k, v in fields.items() if v is not None}
+        return self._change(lambda raw, lab: changes.rule_delete(raw, lab, group, fields),
+                            f"rule delete from {group}")
+
+    def attach_group(self, instance: str, group: str, eni: int = 0) -> dict:
+        return self._change(lambda raw, lab: changes.attach(raw, lab, instance, group, eni),
+                            f"attach {group} to {instance}")
+
+    def detach_group(self, instance: str, group: str, eni: int = 0) -> dict:
+        return self._change(lambda raw, lab: changes.detach(raw, lab, instance, group, eni),
+                            f"detach {group} from {instance}")
+
+    def rule_hits(self) -> dict:
+        """Packets and bytes each rule has matched in the kernel, per group and instance."""
+        rows = {}
+        for inst in self.lab.instances:
+            listing = nft.list_table(self.ns_of(inst.name), self.lab.name)
+            for chain, comment, packets, nbytes in nft.rule_counters(listing):
+                if chain in ("input", "output"):
+                    continue
+                group, _, idx = comment.rpartition(" rule ")
+                key = (group, int(idx)) if group and idx.isdigit() else ("(implicit)", comment)
+                row = rows.setdefault(key, {"group": key[0], "rule": key[1], "packets": 0,
+                                            "bytes": 0, "instances": {}})
+                row["packets"] += packets
+                row["bytes"] += nbytes
+                row["instances"][inst.name] = row["instances"].get(inst.name, 0) + packets
+        out = []
+        for (group, idx), row in sorted(rows.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
+            if group in self.lab.groups and isinstance(idx, int):
+                row["text"] = self.lab.groups[group].rules[idx].text()
+            out.append(row)
+        return {"lab": self.lab.name, "rules": out}
 
     @staticmethod
     def down(name: str) -> list:
@@ -151,13 +282,26 @@ class LabSession:
                            f"(not an endpoint of lab {self.lab.name}, or no such address)") \
                 from None
 
-    def verdicts(self, flows, timeout: float = 1.0) -> list:
+    def verdicts(self, flows, timeout: float = 1.0, tcp_flags: str = "S") -> list:
         """flows: [(src, dst, protocol number, port, family)] -> verdict records (contract
-        §3), all probed at once."""
+        §3), all probed at once. TCP probes are SYNs unless tcp_flags says otherwise: a
+        segment without SYN (a bare ACK, a RST, a SYN-ACK out of the blue) belongs to no
+        connection, so groups never let it through, whatever the rules."""
         exps = [self._expect(*f) for f in flows]
+        stray = tcp_flags.upper() != "S"
+        if stray:
+            for e in exps:
+                if e.flow.protocol == 6:
+                    e.verdict = "deny"
+                    e.decided_by = Decision(
+                        "ingress", "deny", None, None,
+                        f"TCP flags {tcp_flags}: a segment of no connection is dropped as "
+                        "invalid (only a SYN opens a connection)")
         specs = [probe.ProbeSpec(self.ns_of(e.flow.src), e.flow.src_ip, e.flow.dst_ip,
-                                 e.flow.protocol, e.flow.port, e.flow.family) for e in exps]
-        results = probe.run(specs, timeout=timeout)
+                                 e.flow.protocol, e.flow.port, e.flow.family, tcp_flags)
+                 for e in exps]
+        with state.locked(self.lab.name):  # never interleaved with a change
+            results = probe.run(specs, timeout=timeout)
         out = []
         for e, r in zip(exps, results):
             out.append({"src": e.flow.src, "dst": e.flow.dst, "src_ip": e.flow.src_ip,
@@ -169,9 +313,11 @@ class LabSession:
         return out
 
     def probe(self, src: str, dst: str, proto: str, family: int = 4,
-              timeout: float = 1.0) -> dict:
+              timeout: float = 1.0, tcp_flags: str = "S") -> dict:
         p, port = parse_proto(proto, family)
-        return self.verdicts([(src, dst, p, port, family)], timeout)[0]
+        if not tcp_flags or any(c not in "SAFRPU" for c in tcp_flags.upper()):
+            raise LabError(f"--flags {tcp_flags!r}: TCP flags are letters of S A F R P U")
+        return self.verdicts([(src, dst, p, port, family)], timeout, tcp_flags.upper())[0]
 
     def endpoints(self, family: int) -> list:
         out = [i.name for i in self.lab.instances if i.primary.address(family) is not None]
@@ -202,13 +348,7 @@ class LabSession:
         for inst in lab.instances:
             ns = self.ns_of(inst.name)
             alive = netns.exists(ns)
-            conntrack = None
-            if alive:
-                try:
-                    conntrack = int(netns.call(ns, lambda: netns.read_sysctl(
-                        "net.netfilter.nf_conntrack_count")))
-                except (FileNotFoundError, ValueError, OSError):
-                    conntrack = 0
+            tracked = conntrack.count(ns) if alive else None
             enis = []
             for eni in inst.enis:
                 rules = {d: len(self.evaluator.decision_list(eni, d).entries)
@@ -217,7 +357,7 @@ class LabSession:
                              "ipv6": str(eni.ipv6) if eni.ipv6 else None,
                              "groups": list(eni.groups), "rules": rules})
             instances.append({"name": inst.name, "namespace": ns, "up": alive,
-                              "enis": enis, "conntrack_entries": conntrack})
+                              "enis": enis, "conntrack_entries": tracked})
         externals = [{"name": x.name, "ip": str(x.ip),
                       "ipv6": str(x.ipv6) if x.ipv6 else None,
                       "namespace": self.ns_of(x.name), "up": netns.exists(self.ns_of(x.name))}

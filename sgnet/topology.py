@@ -193,11 +193,17 @@ def build(lab: Lab, progress=None):
 
 
 def apply_groups(lab: Lab):
-    """Compile and apply every instance's ruleset: one atomic transaction per namespace."""
+    """Compile and apply every instance's ruleset: one atomic transaction per namespace;
+    then the provider's connection tracking (the sysctls exist once conntrack is loaded)."""
+    from . import conntrack
+    from .providers import get_profile
     comp = Compiler(lab)
     nft.apply(gw_ns(lab.name), comp.compile_gateway())
+    timeout = lab.settings.get("conntrack_timeout") or get_profile(lab.provider).conntrack_timeout
     for inst in lab.instances:
-        nft.apply(ns_name(lab.name, inst.name), comp.compile_instance(inst))
+        ns = ns_name(lab.name, inst.name)
+        nft.apply(ns, comp.compile_instance(inst))
+        conntrack.configure(ns, timeout)
 
 
 def teardown(lab_name: str, extra=()):

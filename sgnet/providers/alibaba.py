@@ -64,7 +64,12 @@ def console_group_rules(group_type, priority=100):
 class AlibabaProfile(Profile):
     def __init__(self):
         super().__init__(name="alibaba", default_group=DEFAULT_GROUP, default_priority=1,
-                         default_rules=False, limits=dict(LIMITS))
+                         default_rules=False, limits=dict(LIMITS),
+                         # "The maximum session timeout period for a security group is 910 s."
+                         conntrack_timeout=910,
+                         # A change of rules or of the groups of an ENI keeps the sessions whose
+                         # verdict the change leaves alone and ends the others, both ways.
+                         recheck=("ingress", "egress"))
 
     def builtin_groups(self):
         return [Group(DEFAULT_GROUP, rules=default_group_rules(), builtin=True,

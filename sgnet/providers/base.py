@@ -54,6 +54,11 @@ class Profile:
     default_priority: int
     default_rules: bool  # does a declared group start from the API's default rules?
     limits: dict = field(default_factory=dict)
+    # Idle timeout of an established session, seconds (None: the kernel's defaults).
+    conntrack_timeout: Optional[int] = None
+    # What a change does to tracked sessions: they are re-checked against the new rules in
+    # these directions (a session the new rules deny is cut; others are kept).
+    recheck: tuple = ("ingress", "egress")
 
     def builtin_groups(self) -> list:
         """Groups the provider creates by itself, with their documented rules."""

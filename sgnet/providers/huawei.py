@@ -82,7 +82,10 @@ class HuaweiProfile(Profile):
     def __init__(self):
         super().__init__(name="huawei", default_group="default", default_priority=1,
                          default_rules=True,
-                         limits={})
+                         limits={},
+                         # Changed inbound rules or membership: the inbound sessions are
+                         # re-checked; outbound persistent connections keep their verdict.
+                         recheck=("ingress",))
 
     def builtin_groups(self):
         return [Group(name, rules=make(name), builtin=True,
