@@ -244,18 +244,13 @@ def run(argv) -> int:
         require_environment()
         from . import state
         labs = [args.lab] if args.lab else state.known_labs()
-        if args.rules:
-            hits = [LabSession.attach(lab, repair=True).rule_hits() for lab in labs]
-            if args.json:
-                print(json.dumps(hits[0] if args.lab else hits, indent=1))
-            else:
-                print("\n".join(format_hits(h) for h in hits) or "no lab is up")
-            return 0
-        sts = [LabSession.attach(lab, repair=True).status() for lab in labs]
+        read, fmt = ((LabSession.rule_hits, format_hits) if args.rules
+                     else (LabSession.status, format_status))
+        sts = [read(LabSession.attach(lab, repair=True)) for lab in labs]
         if args.json:
             print(json.dumps(sts[0] if args.lab else sts, indent=1))
         else:
-            print("\n".join(format_status(s) for s in sts) or "no lab is up")
+            print("\n".join(fmt(s) for s in sts) or "no lab is up")
         return 0
     if args.verb == "explain":
         e = LabSession.attach(args.lab).explain(args.src, args.dst, args.proto,
