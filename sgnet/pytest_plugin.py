@@ -33,8 +33,24 @@ class LabHandle:
         self.lab = session.lab
         self.name = session.lab.name
 
-    def probe(self, src, dst, proto, family=4, timeout=1.0) -> Verdict:
-        return Verdict(self.session.probe(src, dst, proto, family, timeout))
+    def probe(self, src, dst, proto, family=4, timeout=1.0, tcp_flags="S") -> Verdict:
+        return Verdict(self.session.probe(src, dst, proto, family, timeout, tcp_flags))
+
+    # live changes (contract §2), applied like `sgnet rule add` and friends
+    def rule_add(self, group, **fields) -> dict:
+        return self.session.rule_add(group, **fields)
+
+    def rule_delete(self, group, **fields) -> dict:
+        return self.session.rule_delete(group, **fields)
+
+    def attach(self, instance, group, eni=0) -> dict:
+        return self.session.attach_group(instance, group, eni)
+
+    def detach(self, instance, group, eni=0) -> dict:
+        return self.session.detach_group(instance, group, eni)
+
+    def rule_hits(self) -> dict:
+        return self.session.rule_hits()
 
     def explain(self, src, dst, proto, family=4) -> Verdict:
         return Verdict(self.session.explain(src, dst, proto, family))
@@ -47,10 +63,11 @@ class LabHandle:
     def exec(self, name, cmd, **kw):
         kw.setdefault("capture_output", True)
         kw.setdefault("text", True)
-        return self.session.exec(name, cmd if isinstance(cmd, list) else ["sh", "-c", cmd], **kw)
+        cmd = [str(c) for c in cmd] if isinstance(cmd, list) else ["sh", "-c", cmd]
+        return self.session.exec(name, cmd, **kw)
 
     def popen(self, name, cmd, **kw):
-        return self.session.popen(name, cmd, **kw)
+        return self.session.popen(name, [str(c) for c in cmd], **kw)
 
     def status(self) -> dict:
         return self.session.status()
