@@ -114,11 +114,15 @@ class Compiler:
     def _rule(self, chain, exprs, comment):
         return {"add": {"rule": self._t(chain=chain, expr=exprs, comment=comment[:128])}}
 
-    def compile_instance(self, inst: Instance) -> dict:
+    def compile_instance(self, inst: Instance, fresh: bool = False) -> dict:
+        """The instance's whole table. `fresh`: the namespace has no table yet, so the
+        replacement (add + delete + add, which waits for an RCU grace period, ~15 ms) is
+        left out."""
         t = self.table
-        cmds = [{"add": {"table": {"family": "inet", "name": t}}},
-                {"delete": {"table": {"family": "inet", "name": t}}},
-                {"add": {"table": {"family": "inet", "name": t}}}]
+        cmds = [{"add": {"table": {"family": "inet", "name": t}}}]
+        if not fresh:
+            cmds += [{"delete": {"table": {"family": "inet", "name": t}}},
+                     {"add": {"table": {"family": "inet", "name": t}}}]
         lists = {(eni.ifname, d): self.profile.decision_list(self.lab, eni, d)
                  for eni in inst.enis for d in ("ingress", "egress")}
         cmds += self._sets(lists.values())

@@ -87,13 +87,18 @@ def count(ns: str) -> int:
         return 0
 
 
-def configure(ns: str, timeout: Optional[int]):
+def sysctls(timeout: Optional[int]) -> dict:
     """Strict tracking in an instance: no mid-stream pick-up (a bare ACK is not a flow), and
-    the provider's (or the lab's) idle timeout for established sessions. Called once the
+    the provider's (or the lab's) idle timeout for established sessions. To be set once the
     ruleset is loaded (the sysctls exist only once nf_conntrack is)."""
     values = {"net.netfilter.nf_conntrack_tcp_loose": 0}
     if timeout:
         for key in ("tcp_timeout_established", "udp_timeout_stream", "udp_timeout",
                     "icmp_timeout", "icmpv6_timeout", "generic_timeout"):
             values[f"net.netfilter.nf_conntrack_{key}"] = timeout
+    return values
+
+
+def configure(ns: str, timeout: Optional[int]):
+    values = sysctls(timeout)
     netns.call(ns, lambda: netns.sysctl(values))

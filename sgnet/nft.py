@@ -36,21 +36,23 @@ def _context():
     return ctx
 
 
+def apply_here(ns: str, ruleset: dict, dry_run: bool = False):
+    """Apply one JSON batch in the current thread's namespace (named `ns` for messages):
+    one netlink transaction, all or nothing."""
+    netns.assert_not_host()
+    with _lock:
+        ctx = _context()
+        if dry_run:
+            ctx.set_dry_run(True)  # Debian's binding; checks in the kernel, commits nothing
+        rc, out, err = ctx.json_cmd(ruleset)
+    if rc != 0:
+        raise NftError(f"nftables refused the ruleset for {ns}: {err.strip()}")
+    return out
+
+
 def apply(ns: str, ruleset: dict, dry_run: bool = False):
     """Apply one JSON batch in namespace `ns`: one netlink transaction, all or nothing."""
-
-    def work():
-        netns.assert_not_host()
-        with _lock:
-            ctx = _context()
-            if dry_run:
-                ctx.set_dry_run(True)  # Debian's binding; checks in the kernel, commits nothing
-            rc, out, err = ctx.json_cmd(ruleset)
-        if rc != 0:
-            raise NftError(f"nftables refused the ruleset for {ns}: {err.strip()}")
-        return out
-
-    return netns.call(ns, work)
+    return netns.call(ns, lambda: apply_here(ns, ruleset, dry_run))
 
 
 def list_table(ns: str, table: str) -> dict:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import socket
 
-from . import netns, nft
+from . import netns, nft, rtnl
 from .compiler import Compiler, bridge_name
 from .model import Lab
 
@@ -58,12 +58,24 @@ def lab_namespaces(lab: Lab) -> list:
             + [ns_name(lab.name, x.name) for x in lab.externals])
 
 
+_needed = {}  # frozenset of wanted sysctls -> those a new namespace does not already have
+
+
 def _sysctls(values):
-    netns.sysctl(values)
-    # Visible inside a namespace only where the kernel keeps them per namespace; a global
-    # one (older kernels) would change the host, so it is left alone.
-    netns.sysctl({k: v for k, v in OPTIONAL_SYSCTLS.items()
-                  if os.path.exists("/proc/sys/" + k.replace(".", "/"))})
+    """Set these sysctls in the current (new) namespace. A new namespace starts the same
+    way as the previous one, so the first one is read and later ones get only the writes
+    that change something."""
+    key = frozenset(values.items())
+    todo = _needed.get(key)
+    if todo is None:
+        # Optional ones are visible inside a namespace only where the kernel keeps them per
+        # namespace; a global one (older kernels) would change the host: left alone.
+        wanted = dict(values, **{k: v for k, v in OPTIONAL_SYSCTLS.items()
+                                 if os.path.exists("/proc/sys/" + k.replace(".", "/"))})
+        todo = {k: v for k, v in wanted.items()
+                if " ".join(netns.read_sysctl(k).split()) != str(v)}
+        _needed[key] = todo
+    netns.sysctl(todo)
 
 
 def _idx(ipr, ifname):
@@ -91,105 +103,176 @@ def _setup_gateway(lab: Lab):
     return work
 
 
-def _setup_host_ns(ipr):
+def _host_ns(r):
     _sysctls({**COMMON_SYSCTLS, **HOST_SYSCTLS})
-    _up(ipr, "lo")
+    r.up(1)  # lo
 
 
-def _wire(lab: Lab):
-    """In the gateway: a veth per ENI (peer straight into the instance) and per external."""
-    def work(ipr):
-        bridges = {s.name: _idx(ipr, bridge_name(lab, s)) for s in lab.subnets}
-        for inst in lab.instances:
-            fd = netns.open_fd(ns_name(lab.name, inst.name))
-            try:
-                for eni in inst.enis:
-                    name = f"{lab.name}i{inst.index}e{eni.index}"
-                    ipr.link("add", ifname=name, kind="veth",
-                             peer={"ifname": eni.ifname, "net_ns_fd": fd})
-                    ipr.link("set", index=_idx(ipr, name), master=bridges[eni.subnet])
-                    ipr.link("set", index=_idx(ipr, name), state="up")
-            finally:
-                os.close(fd)
-        for x in lab.externals:
-            fd = netns.open_fd(ns_name(lab.name, x.name))
-            try:
-                name = f"{lab.name}x{x.index}"
-                ipr.link("add", ifname=name, kind="veth", peer={"ifname": "eth0", "net_ns_fd": fd})
-                i = _idx(ipr, name)
-                ipr.link("set", index=i, state="up")
-                ipr.addr("add", index=i, address=GW_LINK4, prefixlen=32)
-                ipr.route("add", dst=f"{x.ip}/32", oif=i, scope=253)
-                if x.ipv6:
-                    ipr.addr("add", index=i, address=GW_LINK6, prefixlen=64, flags=IFA_F_NODAD)
-                    ipr.route("add", dst=f"{x.ipv6}/128", oif=i, family=AF6)
-            finally:
-                os.close(fd)
-    return work
+def _instance_work(lab: Lab, inst, gw_fd: int, ruleset: dict, ct_values: dict):
+    """Everything inside one new instance namespace, in its own thread, with one netlink
+    socket: sysctls, a veth per ENI (its peer placed straight into the gateway), addresses,
+    routes (subnet routes per ENI, lower ENI number wins; the default route through the
+    primary ENI; source routing so each ENI answers through itself), the groups' ruleset
+    (a fresh table: no replacement needed) and connection tracking."""
+    ns = ns_name(lab.name, inst.name)
 
-
-def _configure_instance(lab: Lab, inst):
-    """Addresses and routes: subnet routes per ENI (lower ENI number wins), the default route
-    through the primary ENI, and source routing so each ENI answers through itself."""
-    def work(ipr):
+    def work(r):
+        _host_ns(r)
+        v6_default = None
         for eni in inst.enis:
             subnet = lab.subnet(eni.subnet)
-            i = _idx(ipr, eni.ifname)
-            ipr.link("set", index=i, state="up")
+            r.veth(eni.ifname, f"{lab.name}i{inst.index}e{eni.index}", gw_fd)
+            i = r.index(eni.ifname)
+            r.up(i)
             table = 100 + eni.index
-            ipr.addr("add", index=i, address=str(eni.ip), prefixlen=subnet.cidr.prefixlen)
-            ipr.route("add", dst="0.0.0.0/0", gateway=str(subnet.gateway), oif=i, table=table)
-            ipr.route("add", dst=str(subnet.cidr), oif=i, table=table, scope=253)
-            ipr.rule("add", family=AF4, src=str(eni.ip), src_len=32, table=table,
-                     priority=1000 + eni.index)
+            r.addr(i, eni.ip, subnet.cidr.prefixlen)
+            r.route("0.0.0.0/0", i, subnet.gateway, table=table)
+            r.route(str(subnet.cidr), i, table=table, scope=rtnl.SCOPE_LINK)
+            r.rule_from(eni.ip, table, 1000 + eni.index)
             if eni.index == 0:
-                ipr.route("add", dst="0.0.0.0/0", gateway=str(subnet.gateway), oif=i)
+                r.route("0.0.0.0/0", i, subnet.gateway)
             if eni.ipv6:
-                ipr.addr("add", index=i, address=str(eni.ipv6), prefixlen=128,
-                         flags=IFA_F_NODAD)
-                ipr.route("add", dst=str(subnet.ipv6_cidr), oif=i, family=AF6,
-                          priority=100 + eni.index)
-                ipr.route("add", dst=str(subnet.ipv6_cidr), oif=i, family=AF6, table=table)
-                ipr.route("add", dst="::/0", gateway=str(subnet.gateway6), oif=i, family=AF6,
-                          table=table)
-                ipr.rule("add", family=AF6, src=str(eni.ipv6), src_len=128, table=table,
-                         priority=1000 + eni.index)
-        v6 = next((e for e in inst.enis if e.ipv6), None)
-        if v6 is not None:
-            ipr.route("add", dst="::/0", gateway=str(lab.subnet(v6.subnet).gateway6),
-                      oif=_idx(ipr, v6.ifname), family=AF6)
+                r.addr(i, eni.ipv6, 128, nodad=True)
+                r.route(str(subnet.ipv6_cidr), i, priority=100 + eni.index)
+                r.route(str(subnet.ipv6_cidr), i, table=table)
+                r.route("::/0", i, subnet.gateway6, table=table)
+                r.rule_from(eni.ipv6, table, 1000 + eni.index)
+                if v6_default is None:
+                    v6_default = (i, subnet.gateway6)
+        if v6_default is not None:
+            r.route("::/0", v6_default[0], v6_default[1])
+        nft.apply_here(ns, ruleset)
+        netns.sysctl(ct_values)
     return work
 
 
-def _configure_external(x):
-    def work(ipr):
-        i = _idx(ipr, "eth0")
-        ipr.link("set", index=i, state="up")
-        ipr.addr("add", index=i, address=str(x.ip), prefixlen=32)
-        ipr.route("add", dst=f"{GW_LINK4}/32", oif=i, scope=253)
-        ipr.route("add", dst="0.0.0.0/0", gateway=GW_LINK4, oif=i)
+def _external_work(lab: Lab, x, gw_fd: int):
+    def work(r):
+        _host_ns(r)
+        r.veth("eth0", f"{lab.name}x{x.index}", gw_fd)
+        i = r.index("eth0")
+        r.up(i)
+        r.addr(i, x.ip, 32)
+        r.route(f"{GW_LINK4}/32", i, scope=rtnl.SCOPE_LINK)
+        r.route("0.0.0.0/0", i, GW_LINK4)
         if x.ipv6:
-            ipr.addr("add", index=i, address=str(x.ipv6), prefixlen=128, flags=IFA_F_NODAD)
-            ipr.route("add", dst="::/0", gateway=GW_LINK6, oif=i, family=AF6)
+            r.addr(i, x.ipv6, 128, nodad=True)
+            r.route("::/0", i, GW_LINK6)
     return work
 
 
-def build(lab: Lab, progress=None):
-    """Create every namespace, link, address and route of the lab, then apply the groups."""
+def _gateway_ports(lab: Lab):
+    """In the gateway, once every peer is there: ENI peers onto their subnet's bridge, and
+    the point-to-point link of each external."""
+    def work(r):
+        bridges = {s.name: r.index(bridge_name(lab, s)) for s in lab.subnets}
+        for inst in lab.instances:
+            for eni in inst.enis:
+                r.up(r.index(f"{lab.name}i{inst.index}e{eni.index}"), master=bridges[eni.subnet])
+        for x in lab.externals:
+            i = r.index(f"{lab.name}x{x.index}")
+            r.up(i)
+            r.addr(i, GW_LINK4, 32)
+            r.route(f"{x.ip}/32", i, scope=rtnl.SCOPE_LINK)
+            if x.ipv6:
+                r.addr(i, GW_LINK6, 64, nodad=True)
+                r.route(f"{x.ipv6}/128", i)
+    return work
+
+
+def default_jobs() -> int:
+    return os.cpu_count() or 1
+
+
+def _build_part(lab: Lab, instances, gw_fd: int, ct_values: dict, report):
+    comp = Compiler(lab)
+    rulesets = {}  # instances with the same groups per ENI get the very same ruleset
+    for inst in instances:
+        shape = tuple((e.ifname, tuple(e.groups)) for e in inst.enis)
+        if shape not in rulesets:
+            rulesets[shape] = comp.compile_instance(inst, fresh=True)
+        netns.create(ns_name(lab.name, inst.name),
+                     then=_instance_work(lab, inst, gw_fd, rulesets[shape], ct_values),
+                     lean=True)
+        report()
+
+
+def _in_workers(jobs: int, parts: list, work, progress=None):
+    """Run work(part, report) for each part in its own forked process (Python and the
+    kernel's per-namespace work then use every core; threads would share one GIL). A worker
+    reports each finished instance with one byte, and its error as text; the first error
+    is raised here once all workers have stopped."""
+    children = {}
+    for part in parts:
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # worker: never returns
+            code = 0
+            os.close(r)
+            try:
+                work(part, lambda: os.write(w, b"."))
+            except BaseException as e:
+                os.write(w, b"!" + f"{type(e).__name__}: {e}".encode())
+                code = 1
+            os._exit(code)
+        os.close(w)
+        children[r] = (pid, bytearray())
+    errors = []
+    import select
+    while children:
+        ready, _, _ = select.select(list(children), [], [])
+        for r in ready:
+            chunk = os.read(r, 4096)
+            pid, buf = children[r]
+            if chunk:
+                buf += chunk
+                if progress:
+                    for _ in range(chunk.count(b".") if b"!" not in buf else 0):
+                        progress()
+                continue
+            os.close(r)
+            del children[r]
+            _, status = os.waitpid(pid, 0)
+            if b"!" in buf:
+                errors.append(buf[buf.index(b"!") + 1:].decode(errors="replace"))
+            elif status != 0:
+                errors.append(f"worker {pid} died (status {status})")
+    if errors:
+        raise SgnetBuildError(errors[0])
+
+
+class SgnetBuildError(RuntimeError):
+    pass
+
+
+def build(lab: Lab, progress=None, jobs=None):
+    """Create every namespace, link, address and route of the lab with its groups.
+
+    The gateway is set up first; then each instance namespace gets all of its work done by
+    one short-lived thread with one netlink socket (sgnet.rtnl), the instances shared out
+    among `jobs` forked workers; the gateway's ports are wired last."""
+    from . import conntrack
+    from .providers import get_profile
     gw = gw_ns(lab.name)
     netns.create(gw, then=_setup_gateway(lab))
-    for inst in lab.instances:
-        netns.create(ns_name(lab.name, inst.name), then=_setup_host_ns)
-    for x in lab.externals:
-        netns.create(ns_name(lab.name, x.name), then=_setup_host_ns)
-    netns.run(gw, _wire(lab))
-    for inst in lab.instances:
-        netns.run(ns_name(lab.name, inst.name), _configure_instance(lab, inst))
-        if progress:
-            progress()
-    for x in lab.externals:
-        netns.run(ns_name(lab.name, x.name), _configure_external(x))
-    apply_groups(lab)
+    nft.apply(gw, Compiler(lab).compile_gateway())
+    timeout = lab.settings.get("conntrack_timeout") or get_profile(lab.provider).conntrack_timeout
+    ct_values = conntrack.sysctls(timeout)
+    jobs = max(1, min(jobs or default_jobs(), len(lab.instances) // 50 or 1))
+    gw_fd = netns.open_fd(gw)
+    try:
+        if jobs == 1:
+            _build_part(lab, lab.instances, gw_fd, ct_values, progress or (lambda: None))
+        else:
+            parts = [lab.instances[k::jobs] for k in range(jobs)]
+            _in_workers(jobs, parts, lambda part, report: _build_part(
+                lab, part, gw_fd, ct_values, report), progress)
+        for x in lab.externals:
+            netns.create(ns_name(lab.name, x.name), then=_external_work(lab, x, gw_fd),
+                         lean=True)
+    finally:
+        os.close(gw_fd)
+    netns.run(gw, _gateway_ports(lab), lean=True)
 
 
 def apply_groups(lab: Lab):
@@ -209,7 +292,8 @@ def apply_groups(lab: Lab):
 def teardown(lab_name: str, extra=()):
     """Remove every namespace of the lab (by its prefix, plus any named in its state)."""
     names = set(netns.list_names(f"{lab_name}-")) | {n for n in extra if netns.exists(n)}
+    pids = netns.pids_by_namespace()  # one walk of /proc, not one per namespace
     for n in sorted(names):
-        netns.remove(n)
+        netns.remove(n, pids=pids)
     netns.wait_gone(names)
     return sorted(names)

@@ -1,0 +1,143 @@
+"""A small synchronous rtnetlink client for bring-up: links, addresses, routes, rules.
+
+pyroute2 0.9 runs every request through an asyncio event loop: about 0.4 ms per request,
+most of a lab's bring-up time. The handful of messages a lab needs are simple to encode, so
+they are encoded here and sent on a plain netlink socket opened in the caller's thread (and
+so in its network namespace), each request acknowledged before the next. Used only inside
+lab namespaces: the socket is checked against the host's namespace cookie.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import struct
+
+NETLINK_ROUTE = 0
+RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE, RTM_NEWRULE = 16, 20, 24, 32
+NLM_F_REQUEST, NLM_F_ACK, NLM_F_EXCL, NLM_F_CREATE = 0x1, 0x4, 0x200, 0x400
+NLMSG_ERROR = 2
+IFF_UP = 0x1
+IFLA_IFNAME, IFLA_MASTER, IFLA_LINKINFO, IFLA_NET_NS_FD = 3, 10, 18, 28
+IFLA_INFO_KIND, IFLA_INFO_DATA, VETH_INFO_PEER = 1, 2, 1
+IFLA_BR_FORWARD_DELAY, IFLA_BR_STP_STATE, IFLA_BR_MCAST_SNOOPING = 1, 5, 23
+IFA_ADDRESS, IFA_LOCAL, IFA_FLAGS = 1, 2, 8
+IFA_F_NODAD = 0x02
+RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_TABLE = 1, 4, 5, 6, 15
+FRA_SRC, FRA_PRIORITY, FRA_TABLE = 2, 6, 15
+RT_TABLE_MAIN, RTPROT_STATIC, RTN_UNICAST, FR_ACT_TO_TBL = 254, 4, 1, 1
+SCOPE_UNIVERSE, SCOPE_LINK = 0, 253
+
+
+class NetlinkError(OSError):
+    pass
+
+
+def _attr(kind: int, payload: bytes) -> bytes:
+    length = 4 + len(payload)
+    return struct.pack("HH", length, kind) + payload + b"\0" * (-length % 4)
+
+
+def _u32(kind, v):
+    return _attr(kind, struct.pack("I", v))
+
+
+def _str(kind, v):
+    return _attr(kind, v.encode() + b"\0")
+
+
+def _ifinfo(index=0, flags=0, change=0):
+    return struct.pack("BxHiII", socket.AF_UNSPEC, 0, index, flags, change)
+
+
+class Rtnl:
+    """One netlink socket in the current thread's namespace."""
+
+    def __init__(self):
+        from .netns import HOST_COOKIE, HostNamespaceError, _cookie
+        self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
+        if _cookie(self.sock) == HOST_COOKIE:
+            self.sock.close()
+            raise HostNamespaceError("netlink socket would be in the host namespace")
+        self.sock.bind((0, 0))
+        self.seq = 0
+
+    def close(self):
+        self.sock.close()
+
+    def request(self, msg_type: int, body: bytes, flags: int = NLM_F_CREATE | NLM_F_EXCL):
+        self.seq += 1
+        header = struct.pack("IHHII", 16 + len(body), msg_type,
+                             NLM_F_REQUEST | NLM_F_ACK | flags, self.seq, 0)
+        self.sock.send(header + body)
+        while True:
+            data = self.sock.recv(65536)
+            off = 0
+            while off < len(data):
+                length, kind, _, seq, _ = struct.unpack_from("IHHII", data, off)
+                if kind == NLMSG_ERROR and seq == self.seq:
+                    err = struct.unpack_from("i", data, off + 16)[0]
+                    if err:
+                        raise NetlinkError(-err, f"rtnetlink request {msg_type}: "
+                                                 f"{os.strerror(-err)}")
+                    return
+                off += (length + 3) & ~3
+
+    # -- links ------------------------------------------------------------------
+    @staticmethod
+    def index(ifname: str) -> int:
+        return socket.if_nametoindex(ifname)  # a socket of this thread: this namespace
+
+    def veth(self, ifname: str, peer: str, peer_ns_fd: int):
+        peer_msg = _ifinfo() + _str(IFLA_IFNAME, peer) + _u32(IFLA_NET_NS_FD, peer_ns_fd)
+        info = _str(IFLA_INFO_KIND, "veth") + _attr(IFLA_INFO_DATA,
+                                                      _attr(VETH_INFO_PEER, peer_msg))
+        self.request(RTM_NEWLINK, _ifinfo() + _str(IFLA_IFNAME, ifname)
+                     + _attr(IFLA_LINKINFO, info))
+
+    def bridge(self, ifname: str):
+        data = (_u32(IFLA_BR_FORWARD_DELAY, 0) + _u32(IFLA_BR_STP_STATE, 0)
+                + _attr(IFLA_BR_MCAST_SNOOPING, b"\0"))
+        info = _str(IFLA_INFO_KIND, "bridge") + _attr(IFLA_INFO_DATA, data)
+        self.request(RTM_NEWLINK, _ifinfo() + _str(IFLA_IFNAME, ifname)
+                     + _attr(IFLA_LINKINFO, info))
+
+    def up(self, index: int, master: int = 0):
+        attrs = _u32(IFLA_MASTER, master) if master else b""
+        self.request(RTM_NEWLINK, _ifinfo(index, IFF_UP, IFF_UP) + attrs, flags=0)
+
+    # -- addresses, routes, rules ------------------------------------------------
+    def addr(self, index: int, address, prefixlen: int, nodad: bool = False):
+        a = ipaddress.ip_address(address)
+        fam = socket.AF_INET if a.version == 4 else socket.AF_INET6
+        flags = IFA_F_NODAD if nodad else 0
+        body = struct.pack("BBBBI", fam, prefixlen, flags, 0, index)
+        body += _attr(IFA_LOCAL, a.packed) + _attr(IFA_ADDRESS, a.packed)
+        if flags:
+            body += _u32(IFA_FLAGS, flags)
+        self.request(RTM_NEWADDR, body)
+
+    def route(self, dst: str, oif: int, gateway=None, table: int = RT_TABLE_MAIN,
+              priority: int = 0, scope: int = SCOPE_UNIVERSE):
+        net = ipaddress.ip_network(dst)
+        fam = socket.AF_INET if net.version == 4 else socket.AF_INET6
+        body = struct.pack("BBBBBBBBI", fam, net.prefixlen, 0, 0, min(table, 255),
+                           RTPROT_STATIC, scope, RTN_UNICAST, 0)
+        if net.prefixlen:
+            body += _attr(RTA_DST, net.network_address.packed)
+        body += _u32(RTA_OIF, oif) + _u32(RTA_TABLE, table)
+        if gateway is not None:
+            body += _attr(RTA_GATEWAY, ipaddress.ip_address(gateway).packed)
+        if priority:
+            body += _u32(RTA_PRIORITY, priority)
+        self.request(RTM_NEWROUTE, body)
+
+    def rule_from(self, src, table: int, priority: int):
+        a = ipaddress.ip_address(src)
+        fam = socket.AF_INET if a.version == 4 else socket.AF_INET6
+        body = struct.pack("BBBBBBBBI", fam, 0, a.max_prefixlen, 0, min(table, 255), 0, 0,
+                           FR_ACT_TO_TBL, 0)
+        body += _attr(FRA_SRC, a.packed) + _u32(FRA_TABLE, table) + _u32(FRA_PRIORITY,
+                                                                           priority)
+        self.request(RTM_NEWRULE, body)
