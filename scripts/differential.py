@@ -47,7 +47,12 @@ def main():
     ap.add_argument("--examples", type=int, default=100, help="random labs per provider")
     ap.add_argument("--provider", choices=["huawei", "alibaba"], action="append")
     ap.add_argument("--seed", type=int, default=None, help="deterministic run")
+    ap.add_argument("--layered", action="store_true", help="compile every decision list into "
+                    "layers of merged set lookups (the form long lists get)")
     args = ap.parse_args()
+    if args.layered:
+        from sgnet import compiler
+        compiler.LAYER_MIN = compiler.MERGE_MIN = 1
     ok = True
     for provider in args.provider or ["huawei", "alibaba"]:
         t = time.monotonic()

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import os
 import re
 
+from . import layering
 from .model import Instance, Lab
 from .providers import get_profile
 
@@ -55,11 +57,35 @@ def _ports_value(ports):
     return {"set": [lo if lo == hi else {"range": [lo, hi]} for lo, hi in ports]}
 
 
+def _interval(a, fam):
+    cls = ipaddress.IPv4Address if fam == 4 else ipaddress.IPv6Address
+    lo, hi = cls(a[0]), cls(a[1])
+    if lo == hi:
+        return str(lo)
+    nets = list(ipaddress.summarize_address_range(lo, hi))
+    if len(nets) == 1:
+        return _addr_value(nets[0])
+    return {"range": [str(lo), str(hi)]}
+
+
+def _span(r):
+    return r[0] if r[0] == r[1] else {"range": [r[0], r[1]]}
+
+
+# Decision lists at least this long are compiled into layers of set lookups
+# (sgnet.layering); shorter ones stay one rule per entry, easier to read.
+LAYER_MIN = int(os.environ.get("SGNET_LAYER_MIN", "64"))
+# A layer merges its entries into sets from this many on (fewer stay plain rules).
+MERGE_MIN = int(os.environ.get("SGNET_MERGE_MIN", "4"))
+
+
 class Compiler:
-    def __init__(self, lab: Lab):
+    def __init__(self, lab: Lab, layer_min: int = None):
         self.lab = lab
         self.table = lab.name
         self.profile = get_profile(lab.provider)
+        self.layer_min = LAYER_MIN if layer_min is None else layer_min
+        self.merge_min = MERGE_MIN
 
     def _t(self, **kw):
         return {"family": "inet", "table": self.table, **kw}
@@ -147,14 +173,60 @@ class Compiler:
                 "per-ENI dispatch"))
         for (ifname, direction), dl in lists.items():
             chain = ("in_" if direction == "ingress" else "out_") + ifname
-            for e in dl.entries:
-                verdict = {"accept": None} if e.action == "allow" else {"drop": None}
-                comment = (f"{e.group} rule {e.rule}" if e.group is not None else e.why)
-                cmds.append(self._rule(chain, self.entry_exprs(e, direction)
-                                       + [{"counter": None}, verdict], comment))
+            if len(dl.entries) >= self.layer_min:
+                cmds += self._layered(chain, dl.entries, direction)
+            else:
+                cmds += [self._entry_rule(chain, e, direction) for e in dl.entries]
             verdict = {"accept": None} if dl.default == "allow" else {"drop": None}
             cmds.append(self._rule(chain, [{"counter": None}, verdict], "default: " + dl.default))
         return {"nftables": cmds}
+
+    def _entry_rule(self, chain, e, direction):
+        verdict = {"accept": None} if e.action == "allow" else {"drop": None}
+        comment = (f"{e.group} rule {e.rule}" if e.group is not None else e.why)
+        return self._rule(chain, self.entry_exprs(e, direction) + [{"counter": None}, verdict],
+                          comment)
+
+    def _layered(self, chain, entries, direction):
+        """A long decision list as single-action layers (sgnet.layering), each a lookup in
+        sets of concatenated intervals: the first packet of a connection costs a few
+        lookups, however many rules there are. Group remotes stay rules of their own."""
+        cmds, rules = [], []
+        field = "saddr" if direction == "ingress" else "daddr"
+        for li, lay in enumerate(layering.layer(self.lab, entries)):
+            verdict = {"accept": None} if lay.action == "allow" else {"drop": None}
+            merge = [e for e in lay.entries if e.remote.kind != "group"]
+            single = [e for e in lay.entries if e.remote.kind == "group"]
+            if len(merge) < self.merge_min:
+                single, merge = merge + single, []
+            rules += [self._entry_rule(chain, e, direction) for e in single]
+            buckets = {}
+            for e in merge:
+                kind, bxs = layering.boxes(self.lab, e)
+                for b in bxs:
+                    buckets.setdefault((e.family, kind), {}).setdefault(b, e)
+            for (fam, kind), owners in sorted(buckets.items()):
+                for gi, group in enumerate(layering.disjoint_sets(list(owners))):
+                    name = f"{chain}_l{li}_{fam}{kind[0]}{gi}"
+                    addr_t = "ipv4_addr" if fam == 4 else "ipv6_addr"
+                    typ = [addr_t, "inet_proto"] + (["inet_service"] if kind == "ported" else [])
+                    elems = [{"concat": [_interval(a, fam), _span(p)]
+                              + ([_span(q)] if kind == "ported" else [])} for a, p, q in group]
+                    cmds.append({"add": {"set": self._t(name=name, type=typ, flags=["interval"],
+                                                        elem=elems)}})
+                    key = [{"payload": {"protocol": "ip" if fam == 4 else "ip6",
+                                        "field": field}}, _meta("l4proto")]
+                    ex = [_m(_meta("nfproto"), "ipv4" if fam == 4 else "ipv6")]
+                    if kind == "ported":
+                        ex.append(_m(_meta("l4proto"), {"set": [6, 17]}))
+                        key.append({"payload": {"protocol": "th", "field": "dport"}})
+                    who = sorted({(owners[b].group, owners[b].rule) for b in group},
+                                 key=lambda gr: (gr[0], gr[1]))
+                    label = ", ".join(f"{g} {r}" for g, r in who[:6]) + \
+                        (f" +{len(who) - 6}" if len(who) > 6 else "")
+                    ex += [_m({"concat": key}, "@" + name), {"counter": None}, verdict]
+                    rules.append(self._rule(chain, ex, f"merged {len(who)} rules: {label}"))
+        return cmds + rules
 
     def compile_gateway(self) -> dict:
         """The lab gateway routes between subnets; different VPCs are kept apart."""

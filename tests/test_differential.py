@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, note, settings
 from sgnet.labfile import parse
 from sgnet.labgen import flows_of, labs
 
-EXAMPLES = int(os.environ.get("SGNET_DIFF_EXAMPLES", "10"))
+EXAMPLES = int(os.environ.get("SGNET_DIFF_EXAMPLES", "8"))
 
 
 def check_lab(raw):
@@ -52,7 +52,15 @@ def test_generated_labs_parse_and_evaluate(provider):
 
 @pytest.mark.kernel
 @pytest.mark.parametrize("provider", ["huawei", "alibaba"])
-def test_kernel_agrees_with_the_evaluator(provider):
+@pytest.mark.parametrize("layered", [False, True], ids=["rules", "layered"])
+def test_kernel_agrees_with_the_evaluator(provider, layered, monkeypatch):
+    """`layered`: every decision list compiled into layers of set lookups, every layer
+    merged into sets (what long lists get), to check that form against the kernel too."""
+    if layered:
+        from sgnet import compiler
+        monkeypatch.setattr(compiler, "LAYER_MIN", 1)
+        monkeypatch.setattr(compiler, "MERGE_MIN", 1)
+
     @settings(max_examples=EXAMPLES, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     @given(labs(provider, name="thyp" + provider[0]))
