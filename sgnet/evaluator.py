@@ -68,7 +68,7 @@ def _remote_matches(lab: Lab, remote, family: int, addr) -> bool:
         net = ipaddress.ip_network(remote.value)
         return net.version == addr.version and addr in net
     if remote.kind == "group":
-        return addr in lab.members(remote.value, family)
+        return lab.is_member(remote.value, family, addr)
     if remote.kind == "prefix_list":
         return any(addr in n for n in lab.prefix_lists[remote.value].networks(family))
     raise ValueError(remote.kind)

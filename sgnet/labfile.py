@@ -30,8 +30,9 @@ GROUP_KEYS = ("name", "type", "default_rules", "inner_access", "rules", "descrip
               "managed", "created_by", "legacy_priority", "http_https")
 RULE_KEYS = ("direction", "action", "priority", "ethertype", "protocol", "ports", "remote",
              "remote_group", "remote_prefix_list", "description")
-INSTANCE_KEYS = ("name", "subnet", "ip", "ipv6", "security_groups", "secondary_enis", "host")
-ENI_KEYS = ("subnet", "ip", "ipv6", "security_groups")
+INSTANCE_KEYS = ("name", "subnet", "ip", "ipv6", "security_groups", "secondary_enis", "host",
+                 "secondary_ips")
+ENI_KEYS = ("subnet", "ip", "ipv6", "security_groups", "secondary_ips")
 EXTERNAL_KEYS = ("name", "ip", "ipv6", "host")
 PREFIX_LIST_KEYS = ("name", "entries")
 SETTINGS_KEYS = ("conntrack_timeout",)
@@ -450,10 +451,11 @@ def parse_rule(p, r, path, group_name, groups, prefix_lists, profile) -> Rule:
 
 
 class _Allocator:
-    """Hands out the next free host address of a subnet (network, gateway, broadcast kept)."""
+    """Hands out free host addresses of a subnet (network, gateway, broadcast kept)."""
 
     def __init__(self):
         self.used = set()
+        self.blocks = []  # secondary address blocks, as (first, last) integers
 
     def claim(self, addr):
         self.used.add(addr)
@@ -468,6 +470,22 @@ class _Allocator:
                 return addr
             addr += 1
         return None
+
+    def block(self, net, n):
+        """The first run of n consecutive free host addresses, claimed as (first, last)."""
+        first = int(net.network_address) + 2
+        last = int(net.broadcast_address) - 1
+        taken = sorted([(int(a), int(a)) for a in self.used if a.version == 4 and a in net]
+                       + self.blocks)
+        start = first
+        for lo, hi in taken + [(last + 1, last + 1)]:
+            if lo - start >= n:
+                break
+            start = max(start, hi + 1)
+        if start + n - 1 > last:
+            return None
+        self.blocks.append((start, start + n - 1))
+        return ipaddress.IPv4Address(start), ipaddress.IPv4Address(start + n - 1)
 
 
 def _check_host_address(p, addr, net, path, value, used):
@@ -556,15 +574,25 @@ def _parse_instances(p, raw, vpcs, groups, profile):
                 alloc.claim(ipv6)
             eni = Eni(name, k, sname, ip, ipv6, eg)
             enis.append(eni)
-            pending.append((eni, subnet, epath))
+            n2 = spec.get("secondary_ips", 0)
+            if isinstance(n2, bool) or not isinstance(n2, int) or n2 < 0:
+                p.fail(f"{epath}.secondary_ips", "not a count of addresses", n2,
+                       "a whole number (0 = none)")
+            pending.append((eni, subnet, epath, n2))
         instances.append(Instance(name, i, enis))
-    for eni, subnet, epath in pending:
+    for eni, subnet, epath, _ in pending:
         if eni.ip is None:
             eni.ip = alloc.next_free(subnet.cidr)
             if eni.ip is None:
                 p.fail(f"{epath}.subnet", "no free address left in the subnet", subnet.name)
         if eni.ipv6 is None and subnet.ipv6_cidr is not None:
             eni.ipv6 = alloc.next_free(subnet.ipv6_cidr)
+    for eni, subnet, epath, n2 in pending:  # secondary blocks after every primary address
+        if n2:
+            eni.secondary = alloc.block(subnet.cidr, n2)
+            if eni.secondary is None:
+                p.fail(f"{epath}.secondary_ips", f"no block of {n2} free addresses left in "
+                       f"subnet {subnet.name} ({subnet.cidr})", n2)
     return instances
 
 

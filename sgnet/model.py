@@ -124,6 +124,9 @@ class Eni:
     ip: ipaddress.IPv4Address
     ipv6: Optional[ipaddress.IPv6Address]
     groups: list
+    # Secondary private IPv4 addresses: one contiguous block (first, last), or None. They
+    # are the ENI's as much as its primary address: members of its groups, answered by it.
+    secondary: Optional[tuple] = None
 
     @property
     def ifname(self) -> str:
@@ -131,6 +134,21 @@ class Eni:
 
     def address(self, family: int):
         return self.ip if family == 4 else self.ipv6
+
+    def addresses(self, family: int) -> list:
+        """Every private address of the family: the primary, then the secondary block."""
+        a = self.address(family)
+        out = [a] if a is not None else []
+        if family == 4 and self.secondary:
+            lo, hi = (int(x) for x in self.secondary)
+            out += [ipaddress.IPv4Address(i) for i in range(lo, hi + 1)]
+        return out
+
+    def owns(self, addr) -> bool:
+        if addr in (self.ip, self.ipv6):
+            return True
+        return (self.secondary is not None and addr.version == 4
+                and self.secondary[0] <= addr <= self.secondary[1])
 
 
 @dataclass
@@ -203,24 +221,22 @@ class Lab:
 
     def eni_by_address(self, addr) -> Optional[Eni]:
         addr = ipaddress.ip_address(addr)
-        for eni in self.enis:
-            if addr in (eni.ip, eni.ipv6):
-                return eni
-        return None
+        return next((eni for eni in self.enis if eni.owns(addr)), None)
 
     def external_by_address(self, addr) -> Optional[External]:
         addr = ipaddress.ip_address(addr)
         return next((x for x in self.externals if addr in (x.ip, x.ipv6)), None)
 
     def members(self, group: str, family: int) -> list:
-        """Addresses of the given family of every ENI in the group."""
-        out = []
-        for eni in self.enis:
-            if group in eni.groups:
-                a = eni.address(family)
-                if a is not None:
-                    out.append(a)
-        return out
+        """Private addresses of the given family of every ENI in the group."""
+        return [a for eni in self.enis if group in eni.groups for a in eni.addresses(family)]
+
+    def is_member(self, group: str, family: int, addr) -> bool:
+        cache = self.__dict__.setdefault("_member_sets", {})
+        key = (group, family)
+        if key not in cache:
+            cache[key] = frozenset(self.members(group, family))
+        return addr in cache[key]
 
     def enis_in(self, group: str) -> list:
         return [e for e in self.enis if group in e.groups]

@@ -17,6 +17,7 @@ import json
 import os
 import random
 import select
+import socket
 from dataclasses import dataclass
 from typing import Optional
 
@@ -126,8 +127,12 @@ def _child(ns: str, specs: list, timeout: float) -> list:
             pkts.append(_build(specs[i], tag))
             by_tag[tag] = i
         sock = sockcls()
+        # All probes are sent before the answers are read (scapy's threaded mode races its
+        # own sniffer when every probe is answered): the receive buffer holds the answers.
+        sock.ins.setsockopt(socket.SOL_SOCKET, 33, 1 << 24)  # SO_RCVBUFFORCE (root)
         try:
-            answered, _ = sock.sr(pkts, timeout=timeout, verbose=0, multi=False)
+            answered, _ = sock.sr(pkts, timeout=timeout, verbose=0, multi=False,
+                                  threaded=False)
         finally:
             sock.close()
         got = {}

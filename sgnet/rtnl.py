@@ -26,8 +26,9 @@ IFA_ADDRESS, IFA_LOCAL, IFA_FLAGS = 1, 2, 8
 IFA_F_NODAD = 0x02
 RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_TABLE = 1, 4, 5, 6, 15
 FRA_SRC, FRA_PRIORITY, FRA_TABLE = 2, 6, 15
-RT_TABLE_MAIN, RTPROT_STATIC, RTN_UNICAST, FR_ACT_TO_TBL = 254, 4, 1, 1
-SCOPE_UNIVERSE, SCOPE_LINK = 0, 253
+RT_TABLE_MAIN, RT_TABLE_LOCAL, RTPROT_STATIC, FR_ACT_TO_TBL = 254, 255, 4, 1
+RTN_UNICAST, RTN_LOCAL = 1, 2
+SCOPE_UNIVERSE, SCOPE_LINK, SCOPE_HOST = 0, 253, 254
 
 
 class NetlinkError(OSError):
@@ -119,11 +120,11 @@ class Rtnl:
         self.request(RTM_NEWADDR, body)
 
     def route(self, dst: str, oif: int, gateway=None, table: int = RT_TABLE_MAIN,
-              priority: int = 0, scope: int = SCOPE_UNIVERSE):
+              priority: int = 0, scope: int = SCOPE_UNIVERSE, rtype: int = RTN_UNICAST):
         net = ipaddress.ip_network(dst)
         fam = socket.AF_INET if net.version == 4 else socket.AF_INET6
         body = struct.pack("BBBBBBBBI", fam, net.prefixlen, 0, 0, min(table, 255),
-                           RTPROT_STATIC, scope, RTN_UNICAST, 0)
+                           RTPROT_STATIC, scope, rtype, 0)
         if net.prefixlen:
             body += _attr(RTA_DST, net.network_address.packed)
         body += _u32(RTA_OIF, oif) + _u32(RTA_TABLE, table)
@@ -133,11 +134,19 @@ class Rtnl:
             body += _u32(RTA_PRIORITY, priority)
         self.request(RTM_NEWROUTE, body)
 
+    def local_block(self, first, last):
+        """Accept a whole block of addresses as this host's own (one local route per
+        CIDR of the block, not one address each: adding addresses one by one costs O(n))."""
+        for net in ipaddress.summarize_address_range(ipaddress.ip_address(first),
+                                                     ipaddress.ip_address(last)):
+            self.route(str(net), 1, table=RT_TABLE_LOCAL, scope=SCOPE_HOST, rtype=RTN_LOCAL)
+
     def rule_from(self, src, table: int, priority: int):
-        a = ipaddress.ip_address(src)
-        fam = socket.AF_INET if a.version == 4 else socket.AF_INET6
-        body = struct.pack("BBBBBBBBI", fam, 0, a.max_prefixlen, 0, min(table, 255), 0, 0,
+        """Source routing: packets from `src` (an address or a CIDR) use `table`."""
+        net = ipaddress.ip_network(src)
+        fam = socket.AF_INET if net.version == 4 else socket.AF_INET6
+        body = struct.pack("BBBBBBBBI", fam, 0, net.prefixlen, 0, min(table, 255), 0, 0,
                            FR_ACT_TO_TBL, 0)
-        body += _attr(FRA_SRC, a.packed) + _u32(FRA_TABLE, table) + _u32(FRA_PRIORITY,
-                                                                           priority)
+        body += (_attr(FRA_SRC, net.network_address.packed) + _u32(FRA_TABLE, table)
+                 + _u32(FRA_PRIORITY, priority))
         self.request(RTM_NEWRULE, body)

@@ -15,7 +15,7 @@ import ipaddress
 import yaml
 
 from . import changes, conntrack, labfile, netns, nft, probe, state, topology
-from .compiler import Compiler, diff_rulesets
+from .compiler import Compiler, diff_rulesets, set_name
 from .errors import EnvError, LabError
 from .evaluator import Decision, Evaluator
 from .model import PROTOCOLS, Lab, protocol_name
@@ -162,13 +162,7 @@ class LabSession:
                 new = labfile.parse(raw, st["source"])
             except LabError as e:
                 raise LabError(f"{what} refused, the lab is unchanged: {e}") from None
-            old_c, new_c = Compiler(old), Compiler(new)
-            plan = {}
-            for inst in new.instances:
-                before = old_c.compile_instance(old.instance(inst.name))
-                after = new_c.compile_instance(inst)
-                if before != after:
-                    plan[inst.name] = diff_rulesets(before, after, name)
+            plan = self._plan(old, new)
             state.save(name, st["source"], text, "changing", st["namespaces"])
             for inst_name, cmds in plan.items():
                 nft.apply(self.ns_of(inst_name), cmds)
@@ -178,6 +172,64 @@ class LabSession:
         return {"lab": name, "change": what, "instances_updated": sorted(plan),
                 "sessions_cut": cut, "result": result}
 
+    def _plan(self, old: Lab, new: Lab) -> dict:
+        """instance -> the nftables transaction that brings it from `old` to `new`.
+
+        Instances with an ENI in a group whose definition changed, or whose own groups
+        changed, are recompiled and diffed. Every other instance can only see member
+        addresses come and go in the sets of the groups it references: those elements are
+        added or deleted directly, at a cost that does not grow with the groups' size."""
+        def definition(g):
+            return (g.rules, g.type, g.inner_access)
+
+        changed = {n for n in set(old.groups) | set(new.groups)
+                   if n not in old.groups or n not in new.groups
+                   or definition(old.groups[n]) != definition(new.groups[n])}
+        moved = {}
+        for inst in new.instances:
+            for eni in inst.enis:
+                before = old.instance(inst.name).enis[eni.index].groups
+                if before != eni.groups:
+                    moved[(inst.name, eni.index)] = (set(before), set(eni.groups))
+        full = {i.name for i in new.instances
+                if any(set(e.groups) & changed or (i.name, e.index) in moved for e in i.enis)}
+        plan = {}
+        old_c, new_c = Compiler(old), Compiler(new)
+        for inst in new.instances:
+            if inst.name in full:
+                before = old_c.compile_instance(old.instance(inst.name))
+                after = new_c.compile_instance(inst)
+                if before != after:
+                    plan[inst.name] = diff_rulesets(before, after, new.name)
+        delta = {}  # (group, family) -> {"add": [...], "delete": [...]}
+        for (iname, idx), (before, after) in moved.items():
+            eni = new.instance(iname).enis[idx]
+            for fam in (4, 6):
+                addrs = [str(a) for a in eni.addresses(fam)]
+                for g, op in [(g, "add") for g in after - before] + \
+                        [(g, "delete") for g in before - after]:
+                    if addrs:
+                        delta.setdefault((g, fam), {"add": [], "delete": []})[op] += addrs
+        if delta:
+            profile = self.evaluator.profile
+            for inst in new.instances:
+                if inst.name in full:
+                    continue
+                refs = {(e.remote.value, e.family) for eni in inst.enis
+                        for d in ("ingress", "egress")
+                        for e in profile.decision_list(new, eni, d).entries
+                        if e.remote.kind == "group"}
+                cmds = []
+                for (g, fam) in sorted(refs & set(delta)):
+                    for op in ("delete", "add"):
+                        if delta[(g, fam)][op]:
+                            cmds.append({op: {"element": {
+                                "family": "inet", "table": new.name,
+                                "name": set_name("g", g, fam), "elem": delta[(g, fam)][op]}}})
+                if cmds:
+                    plan[inst.name] = {"nftables": cmds}
+        return plan
+
     def _recheck(self, instances) -> int:
         """Re-check each tracked session of these instances against the current rules, in
         the directions the provider re-checks: a session now denied is deleted (its next
@@ -186,18 +238,19 @@ class LabSession:
         cut = 0
         for inst in instances:
             ns = self.ns_of(inst.name)
+            if not conntrack.count(ns):
+                continue  # nothing tracked, nothing to re-check
             mine = {}
-            for eni in inst.enis:
-                for a in (eni.ip, eni.ipv6):
-                    if a is not None:
-                        mine[a] = eni
+            def mine(addr):
+                return next((eni for eni in inst.enis if eni.owns(addr)), None)
+
             for e in conntrack.entries(ns):
                 src, dst = ipaddress.ip_address(e.src), ipaddress.ip_address(e.dst)
-                if dst in mine and "ingress" in directions:
-                    d = self.evaluator.judge(mine[dst], "ingress", e.family, e.protocol,
+                if mine(dst) and "ingress" in directions:
+                    d = self.evaluator.judge(mine(dst), "ingress", e.family, e.protocol,
                                              e.dport, src)
-                elif src in mine and "egress" in directions:
-                    d = self.evaluator.judge(mine[src], "egress", e.family, e.protocol,
+                elif mine(src) and "egress" in directions:
+                    d = self.evaluator.judge(mine(src), "egress", e.family, e.protocol,
                                              e.dport, dst)
                 else:
                     continue

@@ -13,6 +13,7 @@ namespace with their peer placed straight into the instance's namespace.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 
@@ -37,8 +38,10 @@ COMMON_SYSCTLS = {
 HOST_SYSCTLS = {  # instances and externals are hosts, not routers
     "net.ipv4.ip_forward": 0, "net.ipv6.conf.all.forwarding": 0,
     # An ENI answers ARP only for its own address: otherwise eth0 could answer for eth1's
-    # address and packets for one ENI would be judged by another ENI's groups.
-    "net.ipv4.conf.all.arp_ignore": 1, "net.ipv4.conf.default.arp_ignore": 1,
+    # address and packets for one ENI would be judged by another ENI's groups. (The device's
+    # own value counts, with `all` as a floor: an ENI with a block of secondary addresses,
+    # held as a local route, lowers its own to 0 to answer for them.)
+    "net.ipv4.conf.all.arp_ignore": 0, "net.ipv4.conf.default.arp_ignore": 1,
     "net.ipv4.conf.all.arp_announce": 2, "net.ipv4.conf.default.arp_announce": 2,
 }
 GW_SYSCTLS = {"net.ipv4.ip_forward": 1, "net.ipv6.conf.all.forwarding": 1}
@@ -131,6 +134,11 @@ def _instance_work(lab: Lab, inst, gw_fd: int, ruleset: dict, ct_values: dict):
             r.rule_from(eni.ip, table, 1000 + eni.index)
             if eni.index == 0:
                 r.route("0.0.0.0/0", i, subnet.gateway)
+            if eni.secondary:
+                r.local_block(*eni.secondary)
+                for net in ipaddress.summarize_address_range(*eni.secondary):
+                    r.rule_from(net, table, 1000 + eni.index)
+                netns.sysctl({f"net.ipv4.conf.{eni.ifname}.arp_ignore": 0})
             if eni.ipv6:
                 r.addr(i, eni.ipv6, 128, nodad=True)
                 r.route(str(subnet.ipv6_cidr), i, priority=100 + eni.index)

@@ -24,3 +24,47 @@ def bringup_lab(n, name="bup", subnets=10):
                        "security_groups": [f"tier{i % subnets}"]} for i in range(n)],
         "externals": [{"name": "internet", "ip": "203.0.113.10"}],
     }
+
+
+def datapath_lab(case, name="bdp"):
+    """Two instances, client and server. `case`: none | one | many | biggroup.
+    none: the same lab, whose tables the benchmark deletes (no group at all).
+    many: the server's group holds 10,000 rules: 1% deny rules interleaved by priority
+    among allow rules, the one that lets the benchmark's traffic in last in priority order.
+    biggroup: the server lets in members of a group of 65,536 private addresses (the
+    client, with 65,535 secondary addresses)."""
+    client_group = {"name": "clients", "default_rules": False, "rules": [
+        {"direction": "egress", "action": "allow", "protocol": "all"}]}
+    permit = {"direction": "ingress", "action": "allow", "priority": 100, "protocol": "tcp",
+              "ports": "5001,5201", "remote": "10.2.0.0/15"}
+    server_rules = [permit]
+    client = {"name": "client", "subnet": "s", "security_groups": ["clients"]}
+    if case == "many":
+        server_rules = []
+        n = 10000
+        for r in range(n - 1):
+            k = r // 100
+            prio = 1 + r * 99 // n
+            if r % 100 == 50:  # a deny among allow rules, overlapping some of them
+                server_rules.append({"direction": "ingress", "action": "deny", "priority": prio,
+                                     "protocol": "tcp", "ports": f"{20000 + k * 100}-"
+                                     f"{20000 + k * 100 + 99}", "remote": "10.64.0.0/10"})
+            else:
+                server_rules.append({"direction": "ingress", "action": "allow",
+                                     "priority": prio, "protocol": "tcp",
+                                     "ports": str(20000 + r),
+                                     "remote": f"10.{64 + k % 64}.0.0/16"})
+        server_rules.append(permit)
+    elif case == "biggroup":
+        server_rules = [dict(permit, remote=None, remote_group="clients")]
+        del server_rules[0]["remote"]
+        client["secondary_ips"] = 65535
+    return {
+        "name": name, "provider": "huawei",
+        "vpcs": [{"name": "vpc", "cidr": "10.0.0.0/8", "subnets": [
+            {"name": "s", "cidr": "10.2.0.0/15"}]}],
+        "security_groups": [client_group, {"name": "server", "default_rules": False,
+                                           "rules": server_rules}],
+        "instances": [client, {"name": "server", "subnet": "s", "ip": "10.3.255.250",
+                               "security_groups": ["server"]}],
+    }
