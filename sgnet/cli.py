@@ -8,6 +8,7 @@ import os
 import sys
 
 from .errors import EnvError, LabError, SgnetError
+from .progress import Progress
 
 EPILOG = """exit codes: 0 success (matrix/probe: every observed verdict as expected),
 1 a mismatch between kernel and expectation, 2 bad input or usage (nothing changed),
@@ -35,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("up", parents=[common], help="validate a lab file, build the lab, apply "
                        "every group (idempotent for the same file)")
     s.add_argument("file", metavar="LAB.yaml")
+    s.add_argument("--jobs", type=int, default=None,
+                   help="worker processes building the lab (default: the CPUs)")
 
     s = sub.add_parser("down", parents=[common], help="remove everything a lab created (safe "
                        "after a crash)")
@@ -223,7 +226,13 @@ def run(argv) -> int:
     from .session import LabSession, require_environment
 
     if args.verb == "up":
-        sess = LabSession.up(args.file)
+        from .labfile import load_file
+        n = len(load_file(args.file).instances)
+        bar = Progress("building", n, None if not args.json else False)
+        try:
+            sess = LabSession.up(args.file, progress=bar.step, jobs=args.jobs)
+        finally:
+            bar.close()
         st = sess.status()
         _out(args, st, f"lab {sess.lab.name} is up\n" + format_status(st))
         return 0
@@ -235,7 +244,14 @@ def run(argv) -> int:
                                              if n.endswith("--gw")}
         else:
             labs = {_pick_lab(args.lab)}
-        removed = {lab: LabSession.down(lab) for lab in sorted(labs)}
+        removed = {}
+        for lab in sorted(labs):
+            bar = Progress(f"removing {lab}", len(netns.list_names(f"{lab}-")),
+                           None if not args.json else False)
+            try:
+                removed[lab] = LabSession.down(lab, progress=bar.step)
+            finally:
+                bar.close()
         _out(args, {"removed": removed}, "\n".join(
             f"lab {lab}: removed {len(ns)} namespaces" for lab, ns in removed.items())
             or "no lab to remove")
@@ -279,7 +295,12 @@ def run(argv) -> int:
         return 0 if r["match"] else 1
     if args.verb == "matrix":
         ports = [p.strip() for p in args.ports.split(",")] if args.ports else None
-        m = sess.matrix(ports, 6 if args.ipv6 else 4, args.timeout)
+        bar = Progress("probing", 0, None if not args.json else False)
+        try:
+            m = sess.matrix(ports, 6 if args.ipv6 else 4, args.timeout,
+                            progress=bar.step, total=lambda n: setattr(bar, "total", n))
+        finally:
+            bar.close()
         _out(args, m, format_matrix(m))
         return 0 if m["summary"]["wrong"] == 0 else 1
     if args.verb == "exec":

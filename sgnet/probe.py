@@ -156,10 +156,13 @@ def _tag_of(pkt) -> int:
     return pkt[IP].id if pkt.haslayer(IP) else pkt.fl
 
 
-def run(specs: list, timeout: float = 1.0, jobs: Optional[int] = None) -> list:
-    """Send every probe, in parallel per source namespace; results in the order given."""
+def run(specs: list, timeout: float = 1.0, jobs: Optional[int] = None,
+        progress=None) -> list:
+    """Send every probe, in parallel per source namespace; results in the order given.
+    Every source's child runs at once (up to `jobs`), so the denied probes of all of them
+    share one timeout window. `progress(n)` is told of each source's n finished probes."""
     _load_scapy()
-    jobs = jobs or max(4, (os.cpu_count() or 2) * 8)
+    jobs = jobs or 64
     by_ns = {}
     for i, s in enumerate(specs):
         by_ns.setdefault(s.ns, []).append(i)
@@ -203,4 +206,6 @@ def run(specs: list, timeout: float = 1.0, jobs: Optional[int] = None) -> list:
                 raise RuntimeError(f"probing from {ns} failed: {data['error']}")
             for i, res in zip(indices, data["ok"]):
                 results[i] = ProbeResult(*res)
+            if progress:
+                progress(len(indices))
     return results

@@ -77,18 +77,19 @@ class LabSession:
 
     # -- life cycle -------------------------------------------------------------
     @classmethod
-    def up(cls, path: str, progress=None) -> "LabSession":
+    def up(cls, path: str, progress=None, jobs=None) -> "LabSession":
         lab = labfile.load_file(path)  # bad input: exit 2 before anything is touched
         with open(path, encoding="utf-8") as f:
             text = f.read()
-        return cls._up(lab, text, os.path.abspath(path), progress)
+        return cls._up(lab, text, os.path.abspath(path), progress, jobs)
 
     @classmethod
-    def up_from_text(cls, text: str, source: str = "<lab>", progress=None) -> "LabSession":
-        return cls._up(labfile.parse_text(text, source), text, source, progress)
+    def up_from_text(cls, text: str, source: str = "<lab>", progress=None,
+                     jobs=None) -> "LabSession":
+        return cls._up(labfile.parse_text(text, source), text, source, progress, jobs)
 
     @classmethod
-    def _up(cls, lab, text, source, progress=None) -> "LabSession":
+    def _up(cls, lab, text, source, progress=None, jobs=None) -> "LabSession":
         require_environment()
         with state.locked(lab.name):
             st = state.load(lab.name)
@@ -104,7 +105,7 @@ class LabSession:
             topology.teardown(lab.name, st["namespaces"] if st else ())
             state.save(lab.name, source, text, "building", names)
             try:
-                topology.build(lab, progress)
+                topology.build(lab, progress, jobs)
             except BaseException:
                 topology.teardown(lab.name, names)
                 state.forget(lab.name)
@@ -300,10 +301,10 @@ class LabSession:
         return {"lab": self.lab.name, "rules": out}
 
     @staticmethod
-    def down(name: str) -> list:
+    def down(name: str, progress=None) -> list:
         with state.locked(name):
             st = state.load(name)
-            removed = topology.teardown(name, st["namespaces"] if st else ())
+            removed = topology.teardown(name, st["namespaces"] if st else (), progress)
             state.forget(name)
         return removed
 
@@ -335,7 +336,8 @@ class LabSession:
                            f"(not an endpoint of lab {self.lab.name}, or no such address)") \
                 from None
 
-    def verdicts(self, flows, timeout: float = 1.0, tcp_flags: str = "S") -> list:
+    def verdicts(self, flows, timeout: float = 1.0, tcp_flags: str = "S",
+                 progress=None) -> list:
         """flows: [(src, dst, protocol number, port, family)] -> verdict records (contract
         §3), all probed at once. TCP probes are SYNs unless tcp_flags says otherwise: a
         segment without SYN (a bare ACK, a RST, a SYN-ACK out of the blue) belongs to no
@@ -354,7 +356,7 @@ class LabSession:
                                  e.flow.protocol, e.flow.port, e.flow.family, tcp_flags)
                  for e in exps]
         with state.locked(self.lab.name):  # never interleaved with a change
-            results = probe.run(specs, timeout=timeout)
+            results = probe.run(specs, timeout=timeout, progress=progress)
         out = []
         for e, r in zip(exps, results):
             out.append({"src": e.flow.src, "dst": e.flow.dst, "src_ip": e.flow.src_ip,
@@ -378,7 +380,7 @@ class LabSession:
         return out
 
     def matrix(self, ports=None, family: int = 4, timeout: float = 1.0,
-               sources=None, destinations=None) -> dict:
+               sources=None, destinations=None, progress=None, total=None) -> dict:
         specs = [parse_proto(p, family) for p in (ports or DEFAULT_PORTS)]
         names = self.endpoints(family)
         externals = {x.name for x in self.lab.externals}
@@ -389,7 +391,9 @@ class LabSession:
                     continue
                 for p, port in specs:
                     flows.append((s, d, p, port, family))
-        results = self.verdicts(flows, timeout)
+        if total:
+            total(len(flows))
+        results = self.verdicts(flows, timeout, progress=progress)
         wrong = sum(1 for r in results if not r["match"])
         return {"lab": self.lab.name, "results": results,
                 "summary": {"total": len(results), "correct": len(results) - wrong,

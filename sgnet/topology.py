@@ -297,11 +297,13 @@ def apply_groups(lab: Lab):
         conntrack.configure(ns, timeout)
 
 
-def teardown(lab_name: str, extra=()):
+def teardown(lab_name: str, extra=(), progress=None):
     """Remove every namespace of the lab (by its prefix, plus any named in its state)."""
     names = set(netns.list_names(f"{lab_name}-")) | {n for n in extra if netns.exists(n)}
     pids = netns.pids_by_namespace()  # one walk of /proc, not one per namespace
     for n in sorted(names):
         netns.remove(n, pids=pids)
+        if progress:
+            progress()
     netns.wait_gone(names)
     return sorted(names)

@@ -68,3 +68,48 @@ def datapath_lab(case, name="bdp"):
         "instances": [client, {"name": "server", "subnet": "s", "ip": "10.3.255.250",
                                "security_groups": ["server"]}],
     }
+
+
+def group_lab(members, watchers=20, name="bgr"):
+    """A group `big` of `members` private addresses (one instance with secondary
+    addresses), `watchers` instances whose group lets `big` in, and a `mover` that joins
+    and leaves `big`."""
+    return {
+        "name": name, "provider": "huawei",
+        "vpcs": [{"name": "vpc", "cidr": "10.0.0.0/8", "subnets": [
+            {"name": "s", "cidr": "10.2.0.0/15"}]}],
+        "security_groups": [
+            {"name": "big", "default_rules": False, "rules": [
+                {"direction": "egress", "action": "allow", "protocol": "all"}]},
+            {"name": "watch", "default_rules": False, "rules": [
+                {"direction": "ingress", "action": "allow", "protocol": "tcp", "ports": "80",
+                 "remote_group": "big"}]}],
+        "instances": ([{"name": "big0", "subnet": "s", "security_groups": ["big"],
+                        "secondary_ips": members - 1},
+                       {"name": "mover", "subnet": "s"}]
+                      + [{"name": f"w{i}", "subnet": "s", "security_groups": ["watch"]}
+                         for i in range(watchers)]),
+    }
+
+
+def probe_lab(n=50, name="bpr"):
+    """`n` instances in 5 groups: tcp/22 open to the VPC, tcp/80 only within a group, udp/53
+    open to the VPC, ICMP only within a group: about half of a tcp/22, tcp/80, udp/53, icmp
+    matrix is denied."""
+    groups = [{"name": f"g{k}", "default_rules": False, "rules": [
+        {"direction": "ingress", "action": "allow", "protocol": "tcp", "ports": "22",
+         "remote": "10.0.0.0/8"},
+        {"direction": "ingress", "action": "allow", "protocol": "tcp", "ports": "80",
+         "remote_group": "self"},
+        {"direction": "ingress", "action": "allow", "protocol": "udp", "ports": "53",
+         "remote": "10.0.0.0/8"},
+        {"direction": "ingress", "action": "allow", "protocol": "icmp", "remote_group": "self"},
+        {"direction": "egress", "action": "allow", "protocol": "all"}]} for k in range(5)]
+    return {
+        "name": name, "provider": "huawei",
+        "vpcs": [{"name": "vpc", "cidr": "10.0.0.0/8", "subnets": [
+            {"name": f"s{s}", "cidr": f"10.{s}.0.0/24"} for s in range(5)]}],
+        "security_groups": groups,
+        "instances": [{"name": f"vm{i}", "subnet": f"s{i % 5}",
+                       "security_groups": [f"g{(i // 5) % 5}"]} for i in range(n)],
+    }
