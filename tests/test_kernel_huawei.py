@@ -197,3 +197,19 @@ def test_two_vpcs_are_isolated(sgnet_lab):
     v = lab.probe("x", "y", "tcp/22")
     assert (v.expected, v.observed) == ("deny", "deny")
     assert observed(lab, "internet", "y", "tcp/22") == "allow"
+
+
+def test_batched_probes_give_the_verdicts_of_one_at_a_time_probes(sgnet_lab):
+    from sgnet import probe
+    lab = sgnet_lab(str(LABS / "webserver.yaml"))
+    flows = [(s, d, p, port, fam) for fam in (4, 6)
+             for s, d in (("internet", "web1"), ("web1", "web2"), ("web2", "internet"))
+             for p, port in ((6, 22), (6, 8080), (17, 53), (1 if fam == 4 else 58, None))]
+    batched = lab.session.verdicts(flows)
+    for f, rec in zip(flows, batched):
+        exp = lab.session.evaluator.evaluate(*f)
+        spec = probe.ProbeSpec(lab.session.ns_of(exp.flow.src), exp.flow.src_ip,
+                               exp.flow.dst_ip, exp.flow.protocol, exp.flow.port, f[4])
+        single = probe.one_at_a_time(spec, timeout=0.5)
+        assert (single.observed, single.detail) == (rec["observed"], rec["detail"]), (f, rec)
+    assert {r["observed"] for r in batched} == {"allow", "deny"}

@@ -9,7 +9,6 @@ rate for permitted flows alone, and a check that both probes give the same verdi
 """
 
 import argparse
-import ctypes
 import json
 import os
 import random
@@ -24,7 +23,7 @@ from labs import probe_lab  # noqa: E402
 
 import yaml  # noqa: E402
 
-from sgnet import netns, probe  # noqa: E402
+from sgnet import probe  # noqa: E402
 from sgnet.session import LabSession  # noqa: E402
 
 PORTS = ["tcp/22", "tcp/80", "udp/53", "icmp"]
@@ -32,30 +31,13 @@ PORTS = ["tcp/22", "tcp/80", "udp/53", "icmp"]
 
 def one_at_a_time(sess, flows, timeout):
     """The baseline: each flow on its own, sr1 from inside the source namespace."""
-    probe._load_scapy()
-    from scapy.all import conf
-    from scapy.supersocket import L3RawSocket
     out = []
     for f in flows:
         exp = sess.evaluator.evaluate(*f)
         spec = probe.ProbeSpec(sess.ns_of(exp.flow.src), exp.flow.src_ip, exp.flow.dst_ip,
                                exp.flow.protocol, exp.flow.port, exp.flow.family)
-        r, w = os.pipe()
         t = time.perf_counter()
-        pid = os.fork()
-        if pid == 0:
-            fd = os.open(netns.path(spec.ns), os.O_RDONLY)
-            ctypes.CDLL(None).setns(fd, netns.CLONE_NEWNET)
-            conf.verb = 0
-            s = L3RawSocket()
-            ans = s.sr1(probe._build(spec, random.randrange(20000, 65000)), timeout=timeout,
-                        verbose=0)
-            os.write(w, probe.classify(spec, ans).observed.encode())
-            os._exit(0)
-        os.close(w)
-        verdict = os.read(r, 16).decode()
-        os.waitpid(pid, 0)
-        os.close(r)
+        verdict = probe.one_at_a_time(spec, timeout).observed
         out.append((verdict, time.perf_counter() - t))
     return out
 

@@ -72,13 +72,14 @@ def main():
     if g:
         small, large = g["rows"][0], g["rows"][-1]
         out += ["## 3. Large groups", "", f"Machine: {g['machine']}", "",
-                "| group members | apply one instance's ruleset | join/leave, per referencing "
-                "instance | the whole change |", "|---|---|---|---|"]
+                "| group members | compile one instance's ruleset | load it | join/leave, per "
+                "referencing instance | the whole change |", "|---|---|---|---|---|"]
         for r in g["rows"]:
-            out.append(f"| {r['members']} | {r['apply_s']:.3f} s | "
+            out.append(f"| {r['members']} | {r['compile_s']:.3f} s | {r['apply_s']:.3f} s | "
                        f"{r['per_referencing_instance_ms']:.2f} ms | {r['change_total_s']:.2f} s |")
-        out += ["", f"- applying a 65,536-member group to an instance in at most 1 s: "
-                f"{large['apply_s']:.3f} s, {yes(large['apply_s'] <= 1)}",
+        whole = large["apply_s"] + large["compile_s"]
+        out += ["", f"- applying a 65,536-member group to an instance (compiling and loading "
+                f"its ruleset) in at most 1 s: {whole:.3f} s, {yes(whole <= 1)}",
                 f"- per referencing instance at 65,536 members at most 5 ms: "
                 f"{large['per_referencing_instance_ms']:.2f} ms, "
                 f"{yes(large['per_referencing_instance_ms'] <= 5)}; 65,536 vs 100 members: "
