@@ -105,6 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-6", dest="ipv6", action="store_true", help="IPv6")
     s.add_argument("--timeout", type=float, default=1.0, help="seconds to wait (1)")
 
+    s = sub.add_parser("lint", parents=[common], help="least-privilege and consistency findings "
+                       "on a lab file's groups (no kernel needed)")
+    s.add_argument("file", metavar="LAB.yaml")
+    s.add_argument("--fail-on", choices=["info", "warning", "error"], default="error",
+                   help="exit 1 if anything at or above this severity is found (default error)")
+
     s = sub.add_parser("exec", parents=[common], help="run a command inside an instance's or "
                        "external's namespace: sgnet exec LAB NAME -- CMD...")
     s.add_argument("lab", metavar="LAB")
@@ -268,6 +274,15 @@ def run(argv) -> int:
         else:
             print("\n".join(fmt(s) for s in sts) or "no lab is up")
         return 0
+    if args.verb == "lint":
+        from .labfile import load_file
+        from .lint import at_or_above, lint
+        findings = lint(load_file(args.file))
+        text = "\n".join(f"{f['severity']:7s} {f['group']}"
+                         + (f" rule {f['rule']}" if f["rule"] is not None else "")
+                         + f": {f['message']}" for f in findings) or "no findings"
+        _out(args, {"findings": findings}, text)
+        return 1 if at_or_above(findings, args.fail_on) else 0
     if args.verb == "explain":
         e = LabSession.attach(args.lab).explain(args.src, args.dst, args.proto,
                                                 6 if args.ipv6 else 4)
