@@ -93,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument("-6", dest="ipv6", action="store_true", help="IPv6")
         if verb == "probe":
             s.add_argument("--timeout", type=float, default=1.0, help="seconds to wait (1)")
+            s.add_argument("--pcap", metavar="FILE", help="write the probe and its answer, as "
+                           "captured in the source namespace, to a pcap file")
             s.add_argument("--flags", default="S", help="TCP flags of the probe: S (a new "
                            "connection, default), or e.g. A, R, SA: a segment of no "
                            "connection, which groups must drop")
@@ -104,6 +106,28 @@ def build_parser() -> argparse.ArgumentParser:
                    help="comma-separated, default tcp/22,tcp/80,udp/53,icmp")
     s.add_argument("-6", dest="ipv6", action="store_true", help="IPv6")
     s.add_argument("--timeout", type=float, default=1.0, help="seconds to wait (1)")
+    s.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML")
+    s.add_argument("--pcap", metavar="FILE", help="write the probes and their answers, as "
+                   "captured in the namespaces, to a pcap file")
+
+    s = sub.add_parser("diff", parents=[common], help="flows gained and lost if the running "
+                       "lab's groups became those of another file (evaluator, confirmed with "
+                       "real packets on a clone; the running lab is not touched)")
+    s.add_argument("lab", metavar="LAB")
+    s.add_argument("changed", metavar="CHANGED.yaml")
+    s.add_argument("--ports", default=None,
+                   help="comma-separated, default tcp/22,tcp/80,udp/53,icmp")
+    s.add_argument("-6", dest="ipv6", action="store_true", help="IPv6")
+    s.add_argument("--timeout", type=float, default=1.0, help="seconds to wait (1)")
+    s.add_argument("--junit", metavar="FILE", help="also write the changes as JUnit XML")
+
+    s = sub.add_parser("report", parents=[common], help="one self-contained HTML page: the "
+                       "topology as a picture and the reachability matrix as a grid")
+    s.add_argument("lab", metavar="LAB")
+    s.add_argument("-o", "--output", required=True, metavar="FILE.html")
+    s.add_argument("--ports", default=None,
+                   help="comma-separated, default tcp/22,tcp/80,udp/53,icmp")
+    s.add_argument("-6", dest="ipv6", action="store_true", help="IPv6")
 
     s = sub.add_parser("lint", parents=[common], help="least-privilege and consistency findings "
                        "on a lab file's groups (no kernel needed)")
@@ -197,6 +221,19 @@ def format_status(st) -> str:
     for x in st["externals"]:
         v6 = f" {x['ipv6']}" if x["ipv6"] else ""
         lines.append(f"  {x['name']}  [{'up' if x['up'] else 'DOWN'}] external {x['ip']}{v6}")
+    return "\n".join(lines)
+
+
+def format_diff(d) -> str:
+    lines = [f"lab {d['lab']} with the groups of {d['changed']}: {d['summary']['gained']} "
+             f"flows gained, {d['summary']['lost']} lost, {d['unchanged']} unchanged "
+             f"(confirmed on clone {d['clone']}: {d['summary']['clone_mismatches']} mismatches)"]
+    for title, rows in (("gained", d["gained"]), ("lost", d["lost"])):
+        for r in rows:
+            port = f"/{r['port']}" if r["port"] is not None else ""
+            ok = "confirmed" if r["confirmed"] else f"NOT confirmed: observed {r['observed']}"
+            lines.append(f"  {title:6s} {r['src']} -> {r['dst']} {r['protocol']}{port}: "
+                         f"{r['before']} -> {r['after']} ({ok}); {r['decided_by']['why']}")
     return "\n".join(lines)
 
 
@@ -305,7 +342,7 @@ def run(argv) -> int:
         return 0
     if args.verb == "probe":
         r = sess.probe(args.src, args.dst, args.proto, 6 if args.ipv6 else 4, args.timeout,
-                       args.flags)
+                       args.flags, pcap=args.pcap)
         _out(args, r, format_record(r))
         return 0 if r["match"] else 1
     if args.verb == "matrix":
@@ -313,10 +350,33 @@ def run(argv) -> int:
         bar = Progress("probing", 0, None if not args.json else False)
         try:
             m = sess.matrix(ports, 6 if args.ipv6 else 4, args.timeout,
-                            progress=bar.step, total=lambda n: setattr(bar, "total", n))
+                            progress=bar.step, total=lambda n: setattr(bar, "total", n),
+                            pcap=args.pcap)
         finally:
             bar.close()
+        if args.junit:
+            from . import junit
+            junit.write(args.junit, f"sgnet matrix {args.lab}", junit.matrix_cases(m))
         _out(args, m, format_matrix(m))
+        return 0 if m["summary"]["wrong"] == 0 else 1
+    if args.verb == "diff":
+        ports = [p.strip() for p in args.ports.split(",")] if args.ports else None
+        d = sess.diff(args.changed, ports, 6 if args.ipv6 else 4, args.timeout)
+        if args.junit:
+            from . import junit
+            junit.write(args.junit, f"sgnet diff {args.lab} {args.changed}", junit.diff_cases(d))
+        _out(args, d, format_diff(d))
+        confirmed = all(r["confirmed"] for r in d["gained"] + d["lost"])
+        return 0 if confirmed and d["summary"]["clone_mismatches"] == 0 else 1
+    if args.verb == "report":
+        from . import report
+        ports = [p.strip() for p in args.ports.split(",")] if args.ports else None
+        m = sess.matrix(ports, 6 if args.ipv6 else 4)
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(report.render(sess.lab, m))
+        _out(args, {"lab": args.lab, "output": args.output, "summary": m["summary"]},
+             f"wrote {args.output}: {m['summary']['total']} flows, "
+             f"{m['summary']['wrong']} wrong")
         return 0 if m["summary"]["wrong"] == 0 else 1
     if args.verb == "exec":
         cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd

@@ -174,7 +174,7 @@ def classify(spec: ProbeSpec, reply) -> ProbeResult:
     return ProbeResult("allow", "open", summary)
 
 
-def _child(ns: str, specs: list, timeout: float) -> list:
+def _child(ns: str, specs: list, timeout: float, capture: bool = False):
     """In a forked child: enter `ns`, send every probe, read the answers until `timeout`
     after the last one was sent (or until all are answered), classify each."""
     fd = os.open(netns.path(ns), os.O_RDONLY)
@@ -184,16 +184,18 @@ def _child(ns: str, specs: list, timeout: float) -> list:
     os.close(fd)
     netns.assert_not_host()
     results = [None] * len(specs)
+    packets = []
     for family in (4, 6):
         idx = [i for i, s in enumerate(specs) if s.family == family]
         if not idx:
             continue
         by_tag = dict(zip(random.sample(range(20000, 65000), len(idx)), idx))
-        answers = _exchange(family, [(specs[i], tag) for tag, i in by_tag.items()], timeout)
+        answers = _exchange(family, [(specs[i], tag) for tag, i in by_tag.items()], timeout,
+                            packets if capture else None)
         for tag, i in by_tag.items():
             r = classify_answer(specs[i], answers.get(tag))
             results[i] = [r.observed, r.detail, r.answer]
-    return results
+    return {"results": results, "packets": [[t, d.hex()] for t, d in packets]}
 
 
 ETH_P_IP, ETH_P_IPV6 = 0x0800, 0x86DD
@@ -201,7 +203,7 @@ PACKET_OUTGOING = 4
 SO_RCVBUFFORCE = 33
 
 
-def _exchange(family: int, probes: list, timeout: float) -> dict:
+def _exchange(family: int, probes: list, timeout: float, capture=None) -> dict:
     """Send the probes (crafted by scapy) on a raw IP socket, which passes this namespace's
     OUTPUT hook, so its egress rules see them; collect what comes back on a packet socket,
     opened first so that no answer is missed. tag -> (kind, source, details)."""
@@ -224,7 +226,9 @@ def _exchange(family: int, probes: list, timeout: float) -> dict:
             except PermissionError:
                 pass  # dropped by this instance's own egress rules: no answer will come
         deadline = time.monotonic() + timeout
-        while len(answers) < len(tags):
+        if capture is not None:
+            deadline += 0.05  # let the packet socket see our own probes go out, too
+        while len(answers) < len(tags) or capture is not None:
             left = deadline - time.monotonic()
             if left <= 0:
                 break
@@ -236,10 +240,14 @@ def _exchange(family: int, probes: list, timeout: float) -> dict:
                 except BlockingIOError:
                     break
                 if addr[2] == PACKET_OUTGOING:
+                    if capture is not None and _probe_tag(data, family) in tags:
+                        capture.append((time.time(), data))  # a probe, after our OUTPUT hook
                     continue
                 hit = parse_answer(data, family)
                 if hit is not None and hit[0] in tags and hit[0] not in answers:
                     answers[hit[0]] = hit[1:]
+                    if capture is not None:
+                        capture.append((time.time(), data))
     finally:
         out.close()
         ins.close()
@@ -272,6 +280,14 @@ def parse_answer(data: bytes, family: int):
         if (family == 4 and typ in (3, 11, 12)) or (family == 6 and typ in (1, 2, 3, 4)):
             return _quoted_tag(l4[8:], family) + ("error", src, typ)
     return None
+
+
+def _probe_tag(data: bytes, family: int):
+    """The tag of one of our own probes (as it leaves), or None."""
+    try:
+        return _quoted_tag(data, family)[0]
+    except (struct.error, IndexError):
+        return None
 
 
 def _quoted_tag(inner: bytes, family: int):
@@ -349,8 +365,19 @@ def one_at_a_time(spec: ProbeSpec, timeout: float = 1.0) -> ProbeResult:
     return ProbeResult(*json.loads(data))
 
 
+def write_pcap(path: str, packets: list):
+    """Packets (timestamp, raw IP bytes) as a pcap file (link type RAW: IP, no link layer),
+    readable by tshark, Wireshark and scapy."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101))
+        for ts, data in sorted(packets):
+            sec = int(ts)
+            f.write(struct.pack("<IIII", sec, int((ts - sec) * 1e6), len(data), len(data)))
+            f.write(data)
+
+
 def run(specs: list, timeout: float = 1.0, jobs: Optional[int] = None,
-        progress=None) -> list:
+        progress=None, pcap: str = None) -> list:
     """Send every probe, in parallel per source namespace; results in the order given.
     Every source's child runs at once (up to `jobs`), so the denied probes of all of them
     share one timeout window. `progress(n)` is told of each source's n finished probes."""
@@ -362,6 +389,7 @@ def run(specs: list, timeout: float = 1.0, jobs: Optional[int] = None,
     pending = list(by_ns.items())
     running = {}  # read fd -> (pid, ns, indices, buffer)
     results = [None] * len(specs)
+    captured = []
     while pending or running:
         while pending and len(running) < jobs:
             ns, indices = pending.pop()
@@ -371,7 +399,7 @@ def run(specs: list, timeout: float = 1.0, jobs: Optional[int] = None,
                 code = 0
                 try:
                     os.close(r)
-                    out = _child(ns, [specs[i] for i in indices], timeout)
+                    out = _child(ns, [specs[i] for i in indices], timeout, pcap is not None)
                     payload = json.dumps({"ok": out}).encode()
                 except BaseException as e:  # reported to the parent
                     payload = json.dumps({"error": f"{type(e).__name__}: {e}"}).encode()
@@ -397,8 +425,11 @@ def run(specs: list, timeout: float = 1.0, jobs: Optional[int] = None,
             data = json.loads(b"".join(buf) or b'{"error": "probe child died"}')
             if "error" in data:
                 raise RuntimeError(f"probing from {ns} failed: {data['error']}")
-            for i, res in zip(indices, data["ok"]):
+            for i, res in zip(indices, data["ok"]["results"]):
                 results[i] = ProbeResult(*res)
+            captured += [(t, bytes.fromhex(d)) for t, d in data["ok"]["packets"]]
             if progress:
                 progress(len(indices))
+    if pcap:
+        write_pcap(pcap, captured)
     return results

@@ -70,6 +70,14 @@ def parse_proto(text: str, family: int):
     return proto, None
 
 
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except OSError as e:
+        raise LabError(f"{path}: cannot read: {e.strerror}") from None
+
+
 class LabSession:
     def __init__(self, lab: Lab):
         self.lab = lab
@@ -337,7 +345,7 @@ class LabSession:
                 from None
 
     def verdicts(self, flows, timeout: float = 1.0, tcp_flags: str = "S",
-                 progress=None) -> list:
+                 progress=None, pcap: str = None) -> list:
         """flows: [(src, dst, protocol number, port, family)] -> verdict records (contract
         §3), all probed at once. TCP probes are SYNs unless tcp_flags says otherwise: a
         segment without SYN (a bare ACK, a RST, a SYN-ACK out of the blue) belongs to no
@@ -356,7 +364,7 @@ class LabSession:
                                  e.flow.protocol, e.flow.port, e.flow.family, tcp_flags)
                  for e in exps]
         with state.locked(self.lab.name):  # never interleaved with a change
-            results = probe.run(specs, timeout=timeout, progress=progress)
+            results = probe.run(specs, timeout=timeout, progress=progress, pcap=pcap)
         out = []
         for e, r in zip(exps, results):
             out.append({"src": e.flow.src, "dst": e.flow.dst, "src_ip": e.flow.src_ip,
@@ -368,11 +376,12 @@ class LabSession:
         return out
 
     def probe(self, src: str, dst: str, proto: str, family: int = 4,
-              timeout: float = 1.0, tcp_flags: str = "S") -> dict:
+              timeout: float = 1.0, tcp_flags: str = "S", pcap: str = None) -> dict:
         p, port = parse_proto(proto, family)
         if not tcp_flags or any(c not in "SAFRPU" for c in tcp_flags.upper()):
             raise LabError(f"--flags {tcp_flags!r}: TCP flags are letters of S A F R P U")
-        return self.verdicts([(src, dst, p, port, family)], timeout, tcp_flags.upper())[0]
+        return self.verdicts([(src, dst, p, port, family)], timeout, tcp_flags.upper(),
+                             pcap=pcap)[0]
 
     def endpoints(self, family: int) -> list:
         out = [i.name for i in self.lab.instances if i.primary.address(family) is not None]
@@ -380,7 +389,20 @@ class LabSession:
         return out
 
     def matrix(self, ports=None, family: int = 4, timeout: float = 1.0,
-               sources=None, destinations=None, progress=None, total=None) -> dict:
+               sources=None, destinations=None, progress=None, total=None,
+               pcap: str = None) -> dict:
+        flows = self.matrix_flows(ports, family, sources, destinations)
+        if total:
+            total(len(flows))
+        results = self.verdicts(flows, timeout, progress=progress, pcap=pcap)
+        wrong = sum(1 for r in results if not r["match"])
+        return {"lab": self.lab.name, "results": results,
+                "summary": {"total": len(results), "correct": len(results) - wrong,
+                            "wrong": wrong}}
+
+    def matrix_flows(self, ports=None, family: int = 4, sources=None, destinations=None):
+        """Every source x destination x port: instances and externals, never an endpoint to
+        itself nor an external to an external."""
         specs = [parse_proto(p, family) for p in (ports or DEFAULT_PORTS)]
         names = self.endpoints(family)
         externals = {x.name for x in self.lab.externals}
@@ -391,13 +413,68 @@ class LabSession:
                     continue
                 for p, port in specs:
                     flows.append((s, d, p, port, family))
-        if total:
-            total(len(flows))
-        results = self.verdicts(flows, timeout, progress=progress)
-        wrong = sum(1 for r in results if not r["match"])
-        return {"lab": self.lab.name, "results": results,
-                "summary": {"total": len(results), "correct": len(results) - wrong,
-                            "wrong": wrong}}
+        return flows
+
+    def diff(self, changed_path: str, ports=None, family: int = 4, timeout: float = 1.0,
+             progress=None) -> dict:
+        """The reachability that would change if this lab's groups were those of another
+        file: computed by the evaluator, then confirmed with real packets on a clone of the
+        lab (its own namespaces), never touching this lab."""
+        import hashlib
+        changed = labfile.load_yaml(_read(changed_path), changed_path) or {}
+        if not isinstance(changed, dict):
+            raise LabError(f"{changed_path}: not a lab file")
+        st = state.load(self.lab.name)
+        raw = yaml.safe_load(st["text"])
+        raw["security_groups"] = changed.get("security_groups") or []
+        if "prefix_lists" in changed:
+            raw["prefix_lists"] = changed["prefix_lists"]
+        members = {i.get("name"): i for i in changed.get("instances") or []
+                   if isinstance(i, dict)}
+        for inst in raw.get("instances") or []:
+            other = members.get(inst.get("name"))
+            if other is None:
+                continue
+            if "security_groups" in other:
+                inst["security_groups"] = other["security_groups"]
+            for mine, theirs in zip(inst.get("secondary_enis") or [],
+                                    other.get("secondary_enis") or []):
+                if "security_groups" in theirs:
+                    mine["security_groups"] = theirs["security_groups"]
+        new = labfile.parse(raw, changed_path)  # refused: exit 2, nothing touched
+        after = Evaluator(new)
+        flows = self.matrix_flows(ports, family)
+        gained, lost, same = [], [], 0
+        for f in flows:
+            a, b = self.evaluator.evaluate(*f), after.evaluate(*f)
+            if a.verdict == b.verdict:
+                same += 1
+            else:
+                (gained if b.verdict == "allow" else lost).append((f, a, b))
+        clone = dict(raw, name="d" + hashlib.sha1(
+            (self.lab.name + yaml.safe_dump(raw)).encode()).hexdigest()[:7])
+        sess = LabSession.up_from_text(yaml.safe_dump(clone, sort_keys=False), changed_path)
+        try:
+            records = sess.verdicts(flows, timeout, progress=progress)
+        finally:
+            LabSession.down(clone["name"])
+        observed = {tuple(f): r for f, r in zip(flows, records)}
+
+        def row(item):
+            f, a, b = item
+            r = observed[tuple(f)]
+            return {"src": r["src"], "dst": r["dst"], "protocol": r["protocol"],
+                    "port": r["port"], "family": r["family"], "before": a.verdict,
+                    "after": b.verdict, "observed": r["observed"], "detail": r["detail"],
+                    "confirmed": r["observed"] == b.verdict,
+                    "decided_by": b.decided_by.to_dict()}
+
+        rows_gained, rows_lost = [row(x) for x in gained], [row(x) for x in lost]
+        wrong = sum(1 for r in records if not r["match"])
+        return {"lab": self.lab.name, "changed": changed_path, "clone": clone["name"],
+                "gained": rows_gained, "lost": rows_lost, "unchanged": same,
+                "summary": {"flows": len(flows), "gained": len(rows_gained),
+                            "lost": len(rows_lost), "clone_mismatches": wrong}}
 
     def status(self) -> dict:
         lab = self.lab
