@@ -198,7 +198,7 @@ def _child(ns: str, specs: list, timeout: float, capture: bool = False):
     return {"results": results, "packets": [[t, d.hex()] for t, d in packets]}
 
 
-ETH_P_IP, ETH_P_IPV6 = 0x0800, 0x86DD
+ETH_P_IP, ETH_P_IPV6, ETH_P_ALL = 0x0800, 0x86DD, 0x0003
 PACKET_OUTGOING = 4
 SO_RCVBUFFORCE = 33
 
@@ -211,9 +211,10 @@ def _exchange(family: int, probes: list, timeout: float, capture=None) -> dict:
     out = socket.socket(af, socket.SOCK_RAW, socket.IPPROTO_RAW)
     if family == 4:
         out.setsockopt(socket.SOL_IP, socket.IP_HDRINCL, 1)
-    # SOCK_DGRAM: the packet without its link-layer header, i.e. from the IP header on
-    ins = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM,
-                        socket.htons(ETH_P_IP if family == 4 else ETH_P_IPV6))
+    # SOCK_DGRAM: the packet without its link-layer header, i.e. from the IP header on;
+    # ETH_P_ALL, as only such a tap also sees what leaves (for --pcap)
+    ethertype = ETH_P_IP if family == 4 else ETH_P_IPV6
+    ins = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(ETH_P_ALL))
     ins.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 1 << 24)
     ins.setblocking(False)
     answers = {}
@@ -239,6 +240,8 @@ def _exchange(family: int, probes: list, timeout: float, capture=None) -> dict:
                     data, addr = ins.recvfrom(65535)
                 except BlockingIOError:
                     break
+                if addr[1] != ethertype:
+                    continue
                 if addr[2] == PACKET_OUTGOING:
                     if capture is not None and _probe_tag(data, family) in tags:
                         capture.append((time.time(), data))  # a probe, after our OUTPUT hook

@@ -82,8 +82,9 @@ def test_matrix_junit_and_pcap(web, tmp_path):
     syns = [p for p in pkts if TCP in p and p[TCP].flags == "S"]
     answers = [p for p in pkts if TCP in p and p[TCP].flags & 0x04]
     assert len(syns) == 12  # every probe, as it left its namespace
-    # answered: internet->web1 tcp/22 and the member-to-member flows (8 of them)
-    assert len(answers) == 6
+    # answered: internet -> web1, web2 on tcp/22 (2), web1 <-> web2 on both ports (4), and
+    # web1, web2 -> internet on both ports (4); tcp/8080 from the internet is dropped
+    assert len(answers) == 10
     assert any(p[IP].src == "203.0.113.10" and p[TCP].dport == 22 for p in syns)
     out = subprocess.run(["tshark", "-r", str(pcap), "-T", "fields", "-e", "tcp.flags.syn"],
                          capture_output=True, text=True)
