@@ -8,6 +8,7 @@ and calls are serialised by one lock.
 from __future__ import annotations
 
 import json
+import os
 import threading
 
 from . import netns
@@ -36,12 +37,37 @@ def _context():
     return ctx
 
 
+_contexts = {}  # (namespace name, its inode) -> a context created inside it
+
+
+def _context_for(ns: str):
+    """A context for namespace `ns`, created in it (the calling thread is inside it) and
+    kept: a fresh context's first command costs several milliseconds more (a deletion,
+    notably), which a live change would pay in every namespace it touches."""
+    try:
+        key = (ns, os.stat(netns.path(ns)).st_ino)
+    except FileNotFoundError:
+        return _context()
+    ctx = _contexts.get(key)
+    if ctx is None:
+        ctx = _contexts[key] = _context()
+    return ctx
+
+
+def forget(prefix: str):
+    """Drop the kept contexts of namespaces named with this prefix: a context's netlink
+    socket holds its namespace alive, so they go before (and with) the namespaces."""
+    with _lock:
+        for key in [k for k in _contexts if k[0].startswith(prefix)]:
+            del _contexts[key]
+
+
 def apply_here(ns: str, ruleset: dict, dry_run: bool = False):
     """Apply one JSON batch in the current thread's namespace (named `ns` for messages):
     one netlink transaction, all or nothing."""
     netns.assert_not_host()
     with _lock:
-        ctx = _context()
+        ctx = _context() if dry_run else _context_for(ns)
         if dry_run:
             ctx.set_dry_run(True)  # Debian's binding; checks in the kernel, commits nothing
         rc, out, err = ctx.json_cmd(ruleset)

@@ -30,15 +30,26 @@ __all__ = ["render", "write", "group_colours"]
 
 # -- text metrics --------------------------------------------------------------------
 # The picture is laid out here, before any browser sees it, so text widths are estimated
-# per character. The factors fit DejaVu Sans / DejaVu Sans Mono, wider than most fonts a
-# browser falls back to, so the boxes are a little generous elsewhere rather than short.
+# from the advance widths (in em) of DejaVu Sans, the first font asked for and wider than
+# most a browser falls back to, plus a margin: boxes are a little generous, never short.
 SANS = "'DejaVu Sans', Verdana, 'Liberation Sans', Arial, sans-serif"
 MONO = "'DejaVu Sans Mono', Menlo, Consolas, 'Liberation Mono', monospace"
-_EM = {"sans": 0.64, "bold": 0.72, "mono": 0.61}
+_ADVANCE = {}
+for _chars, _em in (("il.,:;'|!j", 0.30), (" ", 0.32), ("/()[]-", 0.39), ("ftI", 0.40),
+                    ("r", 0.42), ("szc", 0.56), ("kvxyJ", 0.60), ("abdeghnopqu", 0.64),
+                    ("0123456789_·", 0.64), ("w", 0.82), ("mMW", 1.0)):
+    for _c in _chars:
+        _ADVANCE[_c] = _em
+_WIDE = 0.76  # capitals and anything else
+_BOLD = 1.12  # DejaVu Sans Bold against Book
+MONO_EM = 0.61
 
 
 def _tw(text: str, size: float, kind: str = "sans") -> float:
-    return len(text) * size * _EM[kind]
+    if kind == "mono":
+        return len(text) * size * MONO_EM
+    em = sum(_ADVANCE.get(c, _WIDE) for c in text) * 1.05
+    return em * size * (_BOLD if kind == "bold" else 1.0)
 
 
 # Tableau 10, then golden-angle hues for labs with more groups.
@@ -79,6 +90,7 @@ CHIP_H = 17
 CHIP_GAP = 4
 FS_NAME, FS_ADDR, FS_SMALL, FS_CHIP, FS_TITLE = 13, 11, 10.5, 10.5, 14
 LINE = 15  # a line of small text
+WIDTH_BUDGET = 1340  # the picture's width on a common screen; wider ones scale down
 
 
 class _Box:
@@ -99,7 +111,7 @@ class _Box:
 
     @staticmethod
     def _chip_w(g) -> float:
-        return _tw(g, FS_CHIP) + 12
+        return _tw(g, FS_CHIP) + 14
 
     def fit(self, width: float):
         """Lay the chips out in rows at this width; set the height."""
@@ -189,7 +201,7 @@ def _draw_box(b: _Box, colours, stroke, fill, tip) -> list:
             out.append(f'<g class="chip" data-group="{_a(g)}">'
                        f'<rect x="{x:.1f}" y="{y:.1f}" width="{cw:.1f}" height="{CHIP_H}" '
                        f'rx="8" fill="{bg}"/>'
-                       + _text(x + 6, y + CHIP_H - 4.5, g, FS_CHIP, fill=_ink(bg)) + "</g>")
+                       + _text(x + 7, y + CHIP_H - 4.5, g, FS_CHIP, fill=_ink(bg)) + "</g>")
             x += cw + CHIP_GAP
         y += CHIP_H + CHIP_GAP
     out.append("</g>")
@@ -239,7 +251,9 @@ def topology_svg(lab: Lab, colours: Optional[dict] = None) -> str:
                 col_w = max(col_w, _tw(text, size, kind) + 2 * SUB_PAD)
             for b in members[s.name]:
                 col_w = max(col_w, b.need_width() + 2 * SUB_PAD)
-        ncols = max(1, min(len(vpc.subnets), 4 if col_w <= 260 else 3))
+        # as many columns as fit a page about 1350 pixels wide, at most 4
+        fit = int((WIDTH_BUDGET - vpc_x - gap) // (col_w + gap))
+        ncols = max(1, min(len(vpc.subnets), 4, fit))
 
         title = f"{vpc.name}  {vpc.cidr}" + (f"  {vpc.ipv6_cidr}" if vpc.ipv6_cidr else "")
         head_h = 48.0
@@ -379,6 +393,7 @@ def topology_svg(lab: Lab, colours: Optional[dict] = None) -> str:
     return (f'<svg id="topology" role="img" '
             f'aria-label="topology of lab {_a(lab.name)}" width="{width:.0f}" '
             f'height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" '
+            f'style="max-width:100%;height:auto" '
             f'font-family="{_a(SANS)}">'
             + "".join(ext_svg) + "".join(parts) + "".join(links_svg) + "</svg>")
 
@@ -396,7 +411,7 @@ def groups_html(lab: Lab, colours: dict) -> str:
             tags.append(g.type + (f", inner access {g.inner_access}" if g.type == "basic"
                                   else ""))
         out.append(f'<details class="group" data-group="{_a(name)}"'
-                   f'{" open" if members else ""}><summary>'
+                   f'{" open" if members and not g.builtin else ""}><summary>'
                    f'<span class="swatch" style="background:{bg};color:{_ink(bg)}">'
                    f"{escape(name)}</span> "
                    f'<span class="muted">{len(g.rules)} rule{"s" if len(g.rules) != 1 else ""}'

@@ -300,6 +300,7 @@ def apply_groups(lab: Lab):
 def teardown(lab_name: str, extra=(), progress=None):
     """Remove every namespace of the lab (by its prefix, plus any named in its state)."""
     names = set(netns.list_names(f"{lab_name}-")) | {n for n in extra if netns.exists(n)}
+    nft.forget(f"{lab_name}-")
     pids = netns.pids_by_namespace()  # one walk of /proc, not one per namespace
     for n in sorted(names):
         netns.remove(n, pids=pids)

@@ -92,7 +92,7 @@ def make_matrix(lab):
                 if (s, d, key(proto, port)) in FLIPPED:
                     observed = "deny" if e.verdict == "allow" else "allow"
                 detail = "filtered" if observed == "deny" else (
-                    "open" if port == 22 else "refused")
+                    "refused" if port in (80, 3306) else "open")
                 results.append({
                     "src": e.flow.src, "dst": e.flow.dst, "src_ip": e.flow.src_ip,
                     "dst_ip": e.flow.dst_ip, "protocol": protocol_name(e.flow.protocol),
@@ -126,9 +126,8 @@ class Elements(HTMLParser):
     def __init__(self, text):
         super().__init__(convert_charrefs=True)
         self.elements = []
-        self.feed(text)
-
         self.current = None
+        self.feed(text)
 
     def handle_starttag(self, tag, attrs):
         self.current = [tag, dict(attrs), ""]
@@ -288,11 +287,21 @@ def test_cell_titles_tell_expected_observed_and_the_deciding_rule(matrix, page):
             assert f"observed: {r['observed']} ({r['detail']})" in title
             assert r["decided_by"]["why"] in title
             assert ("MISMATCH" in title) == (not r["match"])
-    # one concrete cell: MySQL from app1 to db1 is allowed by db's rule 0
-    cell = doc.find("td", data_src="app1", data_dst="db1", data_expected="allow",
+    # concrete cells: the web group's own rule 0 decides web1 -> web2 (observed: denied) ...
+    cell = doc.find("td", data_src="web1", data_dst="web2", data_expected="allow",
                     data_observed="deny")[0][1]
-    assert "db rule 0: ingress allow IPv4 tcp/3306 from group:app" in cell["title"]
-    assert "decided by: ingress, group db, rule 0" in cell["title"]
+    assert "web rule 0: ingress allow IPv4 all from group:web" in cell["title"]
+    assert "decided by: ingress, group web, rule 0" in cell["title"]
+    assert "MISMATCH" in cell["title"] and "web1 (10.10.1.2) → web2 (10.10.1.3) tcp/80" in \
+        cell["title"]
+    # ... SSH from the office is the prefix-list rule (its description escaped in the page)
+    ssh = re.search(r'<td [^>]*data-src="office" data-dst="web1"[^>]*title="([^"]*)"',
+                    page[page.index('data-port="tcp/22"'):]).group(1)
+    assert "prefix-list:office priority 1 (SSH &lt;office&gt;)" in ssh
+    # ... and app1 reaches db1 from its ENI in db1's subnet, which is not in group app
+    cell = doc.find("td", data_src="app1", data_dst="db1", data_expected="deny")[2][1]
+    assert "app1 (10.10.3.2) → db1 (10.10.3.10) tcp/3306" in cell["title"]
+    assert "no rule (the default)\nno ingress rule of db matched" in cell["title"]
 
 
 def test_render_is_deterministic_and_titles_the_page(lab, matrix):
@@ -323,6 +332,7 @@ PROBE_JS = r"""
 <script>
 (function () {
   const out = {problems: [], counts: {}, styles: {}};
+  try {
   const svg = document.getElementById('topology');
   const box = el => el.getBBox();
   const inside = (a, b, slack) => a.x >= b.x - slack && a.y >= b.y - slack &&
@@ -365,6 +375,7 @@ PROBE_JS = r"""
   out.styles.allow = style('td.cell.allow:not(.mismatch)');
   out.styles.deny = style('td.cell.deny:not(.mismatch)');
   out.styles.mismatch = style('td.cell.mismatch');
+  } catch (e) { out.problems.push('probe failed: ' + e); }
   const pre = document.createElement('pre');
   pre.id = 'layout-check';
   pre.textContent = JSON.stringify(out);
@@ -494,6 +505,6 @@ def test_report_in_a_real_browser(tmp_path, lab, matrix):
     white = colours.get(b"\xff\xff\xff", 0) / sum(colours.values())
     assert white < 0.97, "the screenshot is nearly blank"
     for name, rgb in (("allow green", (60, 157, 91)), ("deny grey", (217, 220, 225)),
-                      ("VPC blue", (0x4e, 0x79, 0xa7))):
+                      ("mismatch orange", (245, 124, 0)), ("VPC blue", (0x4e, 0x79, 0xa7))):
         assert colours.get(bytes(rgb), 0) > 20, f"no {name} in the screenshot"
     assert time.monotonic() - started < 30
