@@ -9,7 +9,7 @@ if [ "$(id -u)" != 0 ]; then
     exit 3
 fi
 packages="nftables libnftables1 python3-nftables conntrack iproute2 iperf3 tcpdump
-          python3 python3-venv python3-pip procps"
+          python3 python3-venv python3-pip procps chromium fonts-dejavu-core"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

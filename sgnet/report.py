@@ -132,7 +132,7 @@ class _Box:
                   + (len(rows) * (CHIP_H + CHIP_GAP) + 2 if rows else 0) + NODE_PAD - 2)
 
 
-def _instance_box(lab, inst) -> _Box:
+def _instance_box(inst) -> _Box:
     eni = inst.primary
     lines = [(f"eth0 {eni.ip}", "mono")]
     if eni.ipv6 is not None:
@@ -227,7 +227,7 @@ def topology_svg(lab: Lab, colours: Optional[dict] = None) -> str:
         members = {n: [] for n in names}
         for inst in lab.instances:
             if inst.primary.subnet in members:
-                members[inst.primary.subnet].append(_instance_box(lab, inst))
+                members[inst.primary.subnet].append(_instance_box(inst))
         seconds = [(inst, eni) for inst in lab.instances for eni in inst.enis[1:]
                    if eni.subnet in members]
         stubs = {}
@@ -280,7 +280,9 @@ def topology_svg(lab: Lab, colours: Optional[dict] = None) -> str:
             row_bottoms.append(ry + rh)
             ry += rh + chan
         vpc_w = gap + ncols * (col_w + gap)
-        vpc_w = max(vpc_w, title_x - vpc_x + _tw(title, FS_TITLE, "bold") + 20)
+        cidrs = str(vpc.cidr) + (f"  {vpc.ipv6_cidr}" if vpc.ipv6_cidr else "")
+        vpc_w = max(vpc_w, title_x - vpc_x + 20 + max(_tw(vpc.name, FS_TITLE, "bold"),
+                                                      _tw(cidrs, FS_ADDR, "mono")))
         vpc_h = ry - y + (gap - chan if gap > chan else 0)
         if not vpc.subnets:
             vpc_h = head_h + 20
@@ -290,7 +292,6 @@ def topology_svg(lab: Lab, colours: Optional[dict] = None) -> str:
                      f'height="{vpc_h:.1f}" rx="10" fill="#f3f6fb" stroke="#4e79a7" '
                      f'stroke-width="2"/>')
         parts.append(_text(title_x, y + 20, vpc.name, FS_TITLE, "bold", "name", "#1d3f6e"))
-        cidrs = str(vpc.cidr) + (f"  {vpc.ipv6_cidr}" if vpc.ipv6_cidr else "")
         parts.append(_text(title_x, y + 38, cidrs, FS_ADDR, "mono", "addr", "#1d3f6e"))
         for s in vpc.subnets:
             sx, sy, sw, sh, _, _ = sub_geo[s.name]
@@ -438,7 +439,7 @@ def _key(r) -> str:
     return r["protocol"] + (f"/{r['port']}" if r.get("port") is not None else "")
 
 
-def _decided(r, lab: Lab) -> str:
+def _decided(r) -> str:
     d = r.get("decided_by") or {}
     head = d.get("direction") or "?"
     if d.get("group") is not None:
@@ -450,7 +451,8 @@ def _decided(r, lab: Lab) -> str:
     return f"decided by: {head}\n{d.get('why', '')}".rstrip()
 
 
-def cell_title(r, lab: Lab) -> str:
+def cell_title(r) -> str:
+    """The hover text of a grid cell: the flow, both verdicts, the deciding rule."""
     src = r["src"] + (f" ({r['src_ip']})" if r.get("src_ip") else "")
     dst = r["dst"] + (f" ({r['dst_ip']})" if r.get("dst_ip") else "")
     lines = [f"{src} → {dst} {_key(r)}",
@@ -458,7 +460,7 @@ def cell_title(r, lab: Lab) -> str:
              f"observed: {r['observed']}" + (f" ({r['detail']})" if r.get("detail") else "")]
     if not r["match"]:
         lines.append("MISMATCH: the kernel did not do what the provider's rules say")
-    lines.append(_decided(r, lab))
+    lines.append(_decided(r))
     return "\n".join(lines)
 
 
@@ -477,7 +479,7 @@ def matrix_html(lab: Lab, matrix: dict) -> str:
     tables = {}
     for r in results:
         tables.setdefault((r.get("family", "ipv4"), _key(r)), {})[(r["src"], r["dst"])] = r
-    out = []
+    out = ['<div class="grids">']
     for (family, key), cells in tables.items():
         fam = family.replace("ipv", "IPv")
         wrong = sum(1 for r in cells.values() if not r["match"])
@@ -506,9 +508,10 @@ def matrix_html(lab: Lab, matrix: dict) -> str:
                 row.append(f'<td class="{" ".join(cls)}" data-src="{_a(s)}" data-dst="{_a(d)}" '
                            f'data-expected="{_a(r["expected"])}" '
                            f'data-observed="{_a(r["observed"])}" '
-                           f'title="{_a(cell_title(r, lab))}">{mark}</td>')
+                           f'title="{_a(cell_title(r))}">{mark}</td>')
             out.append("".join(row) + "</tr>")
         out.append("</tbody></table></section>")
+    out.append("</div>")
     wrong = [r for r in results if not r["match"]]
     out.append('<h3>Mismatches</h3>')
     if not wrong:
@@ -554,11 +557,14 @@ svg#topology text { white-space: pre; }
 .rules { margin: 4px 0 8px; font-size: 12px; }
 .rules li.deny code { color: #a12; }
 .key { font-size: 13px; margin: 6px 0 10px; }
-.key span.cell { display: inline-block; width: 26px; text-align: center; margin: 0 4px 0 12px; }
+.key span.cell { display: inline-block; width: 28px; height: 22px; line-height: 22px;
+  vertical-align: middle; text-align: center; margin: 0 4px 0 12px; }
+.grids { display: flex; flex-wrap: wrap; gap: 8px 36px; align-items: flex-start; }
 table.matrix { border-collapse: separate; border-spacing: 2px; font-size: 13px; }
 table.matrix th { font-weight: normal; padding: 2px 6px; }
 table.matrix th.dst { vertical-align: bottom; height: 20px; }
-table.matrix th.dst span { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; }
+table.matrix th.dst span { writing-mode: vertical-rl; transform: rotate(180deg);
+  white-space: nowrap; }
 table.matrix th.src { text-align: right; white-space: nowrap; }
 table.matrix th.ext, table.matrix th.ext span { font-style: italic; color: #8a4b12; }
 table.matrix th.corner { font-size: 11px; color: #666; text-align: left; vertical-align: bottom; }
@@ -571,7 +577,8 @@ table.matrix th.corner { font-size: 11px; color: #666; text-align: left; vertica
 .cell.deny.mismatch { background: #f3b9b9; }
 td.cell:hover { outline: 2px solid #1d3f6e; }
 table.mismatches { border-collapse: collapse; font-size: 13px; }
-table.mismatches td, table.mismatches th { border: 1px solid #ddd; padding: 4px 8px; text-align: left; }
+table.mismatches td, table.mismatches th { border: 1px solid #ddd; padding: 4px 8px;
+  text-align: left; }
 table.mismatches tr { background: #fff3e6; }
 .ok { color: #2d7a45; }
 footer { margin-top: 30px; font-size: 12px; color: #888; }

@@ -94,3 +94,15 @@ def test_matrix_junit_and_pcap(web, tmp_path):
     assert r.returncode == 0
     one = rdpcap(str(tmp_path / "p.pcap"))
     assert [bool(p[TCP].flags & 0x02) for p in one] == [True, False]  # SYN, then RST
+
+
+def test_report_of_a_running_lab(web, tmp_path):
+    out = tmp_path / "report.html"
+    r = cli("report", "tout", "-o", out, "--ports", "tcp/22,tcp/80,icmp")
+    assert r.returncode == 0, r.stderr
+    html = out.read_text()
+    assert '<svg id="topology"' in html and 'data-port="tcp/22"' in html
+    for name in ("web1", "web2", "internet", "Sys-WebServer", "10.30.1.0/24"):
+        assert name in html
+    assert 'class="cell allow"' in html and 'class="cell deny"' in html
+    assert " mismatch\"" not in html  # no mismatched cell in a healthy lab

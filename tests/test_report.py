@@ -332,6 +332,7 @@ PROBE_JS = r"""
 <script>
 (function () {
   const out = {problems: [], counts: {}, styles: {}};
+  const bad = text => out.problems.push(text);
   try {
   const svg = document.getElementById('topology');
   const box = el => el.getBBox();
@@ -345,25 +346,27 @@ PROBE_JS = r"""
   for (const g of svg.querySelectorAll('g.box, g.subnet, g.vpc, g.gateway')) {
     const f = box(frame(g));
     for (const t of g.querySelectorAll(':scope > text')) {
-      if (!inside(box(t), f, 1)) out.problems.push('text "' + t.textContent + '" overflows ' + name(g));
+      if (!inside(box(t), f, 1)) bad('text "' + t.textContent + '" overflows ' + name(g));
     }
     for (const c of g.querySelectorAll(':scope > g.chip')) {
       const r = box(c.querySelector('rect')), t = box(c.querySelector('text'));
-      if (!inside(t, r, 1)) out.problems.push('chip text overflows: ' + c.dataset.group);
-      if (!inside(r, f, 1)) out.problems.push('chip outside its box: ' + c.dataset.group + ' in ' + name(g));
+      if (!inside(t, r, 1)) bad('chip text overflows: ' + c.dataset.group);
+      if (!inside(r, f, 1)) bad('chip outside its box: ' + c.dataset.group + ' in ' + name(g));
     }
   }
   // siblings never overlap; children stay inside their parent
-  const levels = [[svg, 'g.external, g.vpc'], ...[...svg.querySelectorAll('g.vpc')].map(v => [v, 'g.subnet']),
+  const levels = [[svg, 'g.external, g.vpc'],
+                  ...[...svg.querySelectorAll('g.vpc')].map(v => [v, 'g.subnet']),
                   ...[...svg.querySelectorAll('g.subnet')].map(s => [s, 'g.box'])];
   for (const [parent, sel] of levels) {
     const kids = [...parent.querySelectorAll(':scope > ' + sel.split(', ').join(', :scope > '))];
-    const pf = parent === svg ? {x: 0, y: 0, width: svg.width.baseVal.value, height: svg.height.baseVal.value}
-                              : box(frame(parent));
+    const pf = parent !== svg ? box(frame(parent)) :
+        {x: 0, y: 0, width: svg.width.baseVal.value, height: svg.height.baseVal.value};
     kids.forEach((k, i) => {
-      if (!inside(box(frame(k)), pf, 0.5)) out.problems.push(name(k) + ' outside ' + (parent === svg ? 'the picture' : name(parent)));
+      if (!inside(box(frame(k)), pf, 0.5))
+        bad(name(k) + ' outside ' + (parent === svg ? 'the picture' : name(parent)));
       kids.slice(i + 1).forEach(o => {
-        if (overlap(box(frame(k)), box(frame(o)))) out.problems.push(name(k) + ' overlaps ' + name(o));
+        if (overlap(box(frame(k)), box(frame(o)))) bad(name(k) + ' overlaps ' + name(o));
       });
     });
   }
@@ -375,7 +378,7 @@ PROBE_JS = r"""
   out.styles.allow = style('td.cell.allow:not(.mismatch)');
   out.styles.deny = style('td.cell.deny:not(.mismatch)');
   out.styles.mismatch = style('td.cell.mismatch');
-  } catch (e) { out.problems.push('probe failed: ' + e); }
+  } catch (e) { bad('probe failed: ' + e); }
   const pre = document.createElement('pre');
   pre.id = 'layout-check';
   pre.textContent = JSON.stringify(out);
@@ -479,6 +482,9 @@ def test_report_in_a_real_browser(tmp_path, lab, matrix):
         {(s, d) for s, d, _ in FLIPPED}
     assert len(doc.find("td", cls="cell allow")) + len(doc.find("td", cls="cell deny")) == \
         matrix["summary"]["total"]
+    titles = [a["title"] for _, a, _ in mism]
+    assert any("web rule 0: ingress allow IPv4 all from group:web" in t for t in titles)
+    assert all("MISMATCH" in t and "expected: " in t and "observed: " in t for t in titles)
     # ... and the browser's own measurements of it
     check = json.loads(html.unescape(re.search(r'<pre id="layout-check">(.*?)</pre>', dom,
                                                re.S).group(1)))
@@ -508,3 +514,49 @@ def test_report_in_a_real_browser(tmp_path, lab, matrix):
                       ("mismatch orange", (245, 124, 0)), ("VPC blue", (0x4e, 0x79, 0xa7))):
         assert colours.get(bytes(rgb), 0) > 20, f"no {name} in the screenshot"
     assert time.monotonic() - started < 30
+
+
+def _synthetic_matrix(lab, family, ports):
+    ev = Evaluator(lab)
+    names = [i.name for i in lab.instances if i.primary.address(family) is not None]
+    names += [x.name for x in lab.externals if x.address(family) is not None]
+    externals = {x.name for x in lab.externals}
+    results = []
+    for s in names:
+        for d in names:
+            if s == d or (s in externals and d in externals):
+                continue
+            for proto, port in ports:
+                e = ev.evaluate(s, d, proto, port, family)
+                results.append({
+                    "src": s, "dst": d, "src_ip": e.flow.src_ip, "dst_ip": e.flow.dst_ip,
+                    "protocol": protocol_name(proto), "port": port, "family": f"ipv{family}",
+                    "expected": e.verdict, "observed": e.verdict,
+                    "detail": "open" if e.verdict == "allow" else "filtered", "match": True,
+                    "decided_by": e.decided_by.to_dict()})
+    return {"lab": lab.name, "results": results,
+            "summary": {"total": len(results), "correct": len(results), "wrong": 0}}
+
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LAB_FILES = sorted(
+    [os.path.join(HERE, "labs", f) for f in os.listdir(os.path.join(HERE, "labs"))
+     if f.endswith(".yaml")]
+    + [os.path.join(HERE, "..", "examples", f)
+       for f in os.listdir(os.path.join(HERE, "..", "examples")) if f.endswith(".yaml")])
+
+
+@pytest.mark.parametrize("path", LAB_FILES, ids=os.path.basename)
+@pytest.mark.parametrize("family", [4, 6])
+def test_every_shipped_lab_renders(path, family):
+    lab = labfile.load_file(path)
+    ping = 1 if family == 4 else 58
+    m = _synthetic_matrix(lab, family, [(6, 22), (17, 53), (ping, None)])
+    page = report.render(lab, m)
+    assert not re.search(r"https?:", page)
+    for inst in lab.instances:
+        assert f'data-name="{html.escape(inst.name)}"' in page
+    for name in lab.groups:
+        assert f'data-group="{html.escape(name)}"' in page
+    assert page.count('<table class="matrix"') == (3 if m["results"] else 0)
+    assert 'id="no-mismatch"' in page or not m["results"]
