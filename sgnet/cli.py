@@ -129,6 +129,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="comma-separated, default tcp/22,tcp/80,udp/53,icmp")
     s.add_argument("-6", dest="ipv6", action="store_true", help="IPv6")
 
+    s = sub.add_parser("import", parents=[common], help="turn exported cloud configurations "
+                       "(Alibaba, Huawei, Terraform JSON) into a lab file")
+    s.add_argument("--from", dest="kind", required=True,
+                   choices=["alibaba", "huawei", "terraform"])
+    s.add_argument("files", nargs="+", metavar="FILE")
+    s.add_argument("-o", "--output", required=True, metavar="LAB.yaml")
+    s.add_argument("--name", default="imported", help="the lab's name (1-8 chars [a-z0-9])")
+
     s = sub.add_parser("lint", parents=[common], help="least-privilege and consistency findings "
                        "on a lab file's groups (no kernel needed)")
     s.add_argument("file", metavar="LAB.yaml")
@@ -310,6 +318,20 @@ def run(argv) -> int:
             print(json.dumps(sts[0] if args.lab else sts, indent=1))
         else:
             print("\n".join(fmt(s) for s in sts) or "no lab is up")
+        return 0
+    if args.verb == "import":
+        from .importers import import_files
+        from .labfile import parse
+        res = import_files(args.kind, args.files, args.name)
+        lab = parse(res.lab, args.output)  # what is written always reads back
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(res.to_yaml())
+        for w in res.warnings:
+            print(f"sgnet: warning: {w}", file=sys.stderr)
+        _out(args, {"output": args.output, "groups": len(res.lab.get("security_groups") or []),
+                    "instances": len(lab.instances), "warnings": res.warnings},
+             f"wrote {args.output}: {len(res.lab.get('security_groups') or [])} groups, "
+             f"{len(lab.instances)} instances, {len(res.warnings)} warnings")
         return 0
     if args.verb == "lint":
         from .labfile import load_file

@@ -29,19 +29,37 @@ what and why), never dropped silently. The choices:
   ``PortRange``), an Alibaba port list (``PortRangeListId``), ports on a protocol other than
   TCP or UDP;
 - a rule that cannot exist in a VPC lab, or that cannot be read, is *dropped*: Alibaba
-  ``NicType: internet`` (classic network public NIC rules), an unknown direction, action or
-  protocol, a malformed CIDR or port range, a CIDR of the other family than the rule's
-  ethertype, a Huawei v3 rule with ``enabled: false`` (it has no effect in the cloud either),
-  a rule whose remote is an Alibaba advanced group (the API refuses that too);
+  ``NicType: internet`` (classic network public NIC rules), an unknown direction, action,
+  ethertype or protocol, a malformed CIDR or port range, a CIDR (or a prefix list's entries)
+  of the other family than the rule's ethertype, a Huawei v3 rule with ``enabled: false``
+  (it has no effect in the cloud either), a rule whose remote is an Alibaba advanced group
+  (the API refuses that too);
 - a rule naming both a CIDR and a group (or prefix list) keeps the CIDR: Alibaba documents
   that ``SourceCidrIp`` prevails over ``SourceGroupId``, and the prefix list is ignored when
   either is given; Huawei's fields are mutually exclusive, the same order is used;
-- a remote group that is not in the export becomes an empty placeholder group named after
-  its id; a prefix list (Alibaba) or address group (Huawei) whose entries are not in the
-  export becomes a prefix list with no entries named after its id;
-- a priority outside 1-100 (Alibaba's legacy 110) is clamped into the range; a CIDR with host
-  bits set becomes its network; ``icmp`` on an IPv6 rule becomes ``icmpv6`` and the reverse;
-- names that are not valid sgnet names, or taken, are sanitised or made unique.
+- a remote group that is not in the export (another account's, or simply not exported)
+  becomes an empty placeholder group named after its id; a prefix list (Alibaba) or address
+  group (Huawei) whose entries are not in the export becomes a prefix list with no entries
+  named after its id (the rule matches nothing until entries are added); a group known only
+  from a listing (DescribeSecurityGroups, ListSecurityGroups) is declared with no rules;
+- values out of range are brought into it: a priority outside 1-100 (Alibaba's legacy 110)
+  is clamped, a CIDR with host bits set becomes its network, ``icmp`` on an IPv6 rule becomes
+  ``icmpv6`` and the reverse; an Alibaba rule without an IPv6 field takes the family of its
+  prefix list's entries when they are known, else IPv4;
+- defaults the export leaves out: an Alibaba group missing from DescribeSecurityGroups is a
+  basic group; a Huawei v3 rule without ``action`` allows (Terraform: the provider's
+  documented defaults, allow and priority 1); a Huawei group planned by Terraform without
+  ``delete_default_rules`` gets Huawei's default rules written out as rules; an advanced
+  Alibaba group keeps inner access drop whatever the export says;
+- names that are not valid sgnet names, are reserved (``self``) or taken are sanitised or made
+  unique (an Alibaba advanced or managed group named ``default`` is renamed: sgnet's
+  ``default`` is Alibaba's basic default group);
+- the exported network (Terraform) is used where sgnet can build it: an instance address
+  outside its subnet, reserved or taken is replaced by the next free one; an instance whose
+  subnet is not in the export is placed in the first subnet; an ENI in another VPC than the
+  instance's first ENI is left out; an Alibaba instance in basic and advanced groups keeps the
+  groups of its first group's type; a network sgnet refuses (e.g. a VPC outside the private
+  ranges) is replaced by the generated one.
 """
 
 from __future__ import annotations
@@ -100,16 +118,19 @@ class _Rule:
     remote: Optional[str]
     description: str
     where: str  # for warnings: "file: group ...: rule ..."
+    family_given: bool = True  # False: the family was inferred (no ethertype, no CIDR)
 
 
 @dataclass
 class _Group:
     key: str  # the cloud's id (a Terraform address while a plan does not know it)
     label: str  # for warnings
+    source: str = ""  # the file that first named it
     cloud_name: Optional[str] = None
     description: str = ""
     type: Optional[str] = None  # alibaba: basic | advanced (None: not in the export)
     inner_access: Optional[str] = None  # alibaba: accept | drop
+    inner_access_from: str = ""  # where the export says so (for warnings)
     managed: bool = False
     rules: list = field(default_factory=list)
     rule_ids: dict = field(default_factory=dict)  # rule id -> (index, is a v3 record)
@@ -214,10 +235,10 @@ class _Importer:
     def warn(self, where: str, message: str):
         self.warnings.append(f"{where}: {message}")
 
-    def group(self, key: str, label: str = "", cloud_name=None) -> _Group:
+    def group(self, key: str, source: str, cloud_name=None) -> _Group:
         g = self.groups.get(key)
         if g is None:
-            g = self.groups[key] = _Group(key, label or f"group {key}")
+            g = self.groups[key] = _Group(key, f"group {key}", source)
         if cloud_name and not g.cloud_name:
             g.cloud_name = cloud_name
             g.label = f"group {cloud_name!r} ({key})"
@@ -291,15 +312,10 @@ class _Importer:
             return None
         family = (6 if et == "ipv6" else 4) if et else (cidr_family or (6 if proto == 58 else 4))
         if cidr_family and cidr_family != family:
-            self.warn(where, f"remote {value} is not an IPv{family} CIDR but the rule is "
-                      f"IPv{family}: rule dropped")
+            self.warn(where, f"remote {value} is an IPv{cidr_family} CIDR but the rule's "
+                      f"ethertype is IPv{family}: rule dropped")
             return None
-        if proto == 1 and family == 6:
-            self.warn(where, "protocol icmp on an IPv6 rule: taken as icmpv6")
-            proto = 58
-        elif proto == 58 and family == 4:
-            self.warn(where, "protocol icmpv6 on an IPv4 rule: taken as icmp")
-            proto = 1
+        proto = self._icmp_for_family(where, proto, family)
 
         try:
             port_ranges = _ports(ports)
@@ -312,10 +328,20 @@ class _Importer:
                       "represented: the rule is widened to the whole protocol")
             port_ranges = None
         if icmp and any(x not in (None, -1) for x in icmp):
-            self.warn(where, f"ICMP type/code {icmp[0]}/{icmp[1]} cannot be represented: the "
-                      f"rule is widened to all of {_protocol_text(proto)}")
+            tc = "/".join("any" if x in (None, -1) else str(x) for x in icmp)
+            self.warn(where, f"ICMP type/code {tc} cannot be represented: the rule is widened "
+                      f"to all of {_protocol_text(proto)}")
         return _Rule(d, a, prio, family, proto, port_ranges, kind, value,
-                     _text(description), where)
+                     _text(description), where, family_given=bool(et or cidr_family))
+
+    def _icmp_for_family(self, where, proto, family):
+        if proto == 1 and family == 6:
+            self.warn(where, "protocol icmp on an IPv6 rule: taken as icmpv6")
+            return 58
+        if proto == 58 and family == 4:
+            self.warn(where, "protocol icmpv6 on an IPv4 rule: taken as icmp")
+            return 1
+        return proto
 
     def _priority(self, where, value) -> int:
         if value in (None, ""):
@@ -336,8 +362,8 @@ class _Importer:
         self._declare_referenced()
         self._name_groups()
         self._name_prefix_lists()
-        ipv6 = any(r.family == 6 for g in self.groups.values() for r in g.rules)
         groups = [self._group_dict(g) for g in self.groups.values()]
+        ipv6 = any(r["ethertype"] == "IPv6" for g in groups for r in g["rules"])
         prefix_lists = [{"name": p.name, "entries": list(p.entries or [])}
                         for p in self.prefix_lists.values()]
         exported = self._exported_topology() if self.subnets else None
@@ -371,8 +397,7 @@ class _Importer:
         for g in list(self.groups.values()):
             for r in g.rules:
                 if r.remote_kind == "group" and r.remote not in self.groups:
-                    ph = self.group(r.remote)
-                    ph.placeholder = True
+                    self.group(r.remote, g.source).placeholder = True
                     self.warnings.append(
                         f"{r.where}: remote group {r.remote} is not in the export: declared "
                         "as an empty placeholder group named after its id (its rules and "
@@ -388,13 +413,17 @@ class _Importer:
         for inst in self.instances:
             for key in inst.groups:
                 if key not in self.groups:
-                    self.group(key).placeholder = True
+                    self.group(key, inst.label).placeholder = True
                     self.warnings.append(f"{inst.label}: security group {key} is not in the "
                                          "export: declared as an empty placeholder group")
         for g in self.groups.values():
             if not g.rules_given and not g.placeholder:
-                self.warnings.append(f"{g.label}: its rules are not in the export: declared "
-                                     "with no rules")
+                self.warnings.append(f"{g.source}: {g.label}: its rules are not in the export: "
+                                     "declared with no rules")
+            if self.provider == "alibaba" and self.alibaba_list_seen and g.type is None \
+                    and not g.placeholder:
+                self.warnings.append(f"{g.source}: {g.label}: not in the DescribeSecurityGroups "
+                                     "export, its type is unknown: taken as a basic group")
 
     def _name_groups(self):
         """The cloud's names where sgnet can use them. A Huawei group named default,
@@ -409,12 +438,12 @@ class _Importer:
             g.name = _unique_name(wanted, g.key, taken)
             taken.add(g.name)
             if g.cloud_name and g.name != g.cloud_name:
-                self.warnings.append(f"{g.label}: name {g.cloud_name!r} is not usable in a lab "
-                                     "(invalid, reserved or already taken): named "
-                                     f"{g.name!r}")
+                self.warnings.append(f"{g.source}: {g.label}: name {g.cloud_name!r} is not "
+                                     "usable in a lab (invalid, reserved or already taken): "
+                                     f"named {g.name!r}")
             elif not g.cloud_name and not g.placeholder:
-                self.warnings.append(f"{g.label}: its name is not in the export: named after "
-                                     "its id")
+                self.warnings.append(f"{g.source}: {g.label}: its name is not in the export: "
+                                     "named after its id")
 
     def _name_prefix_lists(self):
         taken = set()
@@ -433,9 +462,9 @@ class _Importer:
             if gtype == "basic":
                 d["inner_access"] = g.inner_access or "accept"
             elif g.inner_access == "accept":
-                self.warnings.append(f"{g.label}: an advanced group with inner access policy "
-                                     "Accept: advanced groups always isolate their members, "
-                                     "kept as drop")
+                self.warnings.append(f"{g.inner_access_from}: an advanced group with inner "
+                                     "access policy Accept: advanced groups always isolate "
+                                     "their members, kept as drop")
             if g.managed:
                 d["managed"] = True
         d["default_rules"] = False
@@ -458,7 +487,18 @@ class _Importer:
                 return None
             d["remote_group"] = target.name
         elif r.remote_kind == "prefix_list":
-            d["remote_prefix_list"] = self.prefix_lists[r.remote].name
+            pl = self.prefix_lists[r.remote]
+            families = {ipaddress.ip_network(e).version for e in pl.entries or []}
+            if families and r.family not in families:
+                if r.family_given or len(families) > 1:
+                    self.warnings.append(f"{r.where}: prefix list {pl.name} has no IPv{r.family}"
+                                         f" entries but the rule is IPv{r.family}: rule dropped")
+                    return None
+                # no ethertype in the export (Alibaba): the prefix list's address family
+                family = families.pop()
+                d["ethertype"] = f"IPv{family}"
+                d["protocol"] = _protocol_text(self._icmp_for_family(r.where, r.protocol, family))
+            d["remote_prefix_list"] = pl.name
         if r.description:
             d["description"] = r.description
         return d
@@ -646,9 +686,10 @@ def _covering(cidrs: list) -> str:
 
 
 def _protocol(value) -> Optional[int]:
-    if value is None or isinstance(value, bool):
-        if value is None:
-            return None
+    """A protocol name (any case), number (int or string), or all (None); ValueError else."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
         raise ValueError(value)
     if isinstance(value, int):
         if 0 <= value <= 255:
@@ -725,7 +766,7 @@ def _alibaba_inner_access(imp, where, g: _Group, value):
         imp.warn(where, f"InnerAccessPolicy {value} disagrees with another file "
                  f"({g.inner_access}): the first is kept")
         return
-    g.inner_access = v
+    g.inner_access, g.inner_access_from = v, where
 
 
 def _alibaba_groups(imp: _Importer, path: str, doc: dict):
@@ -735,10 +776,10 @@ def _alibaba_groups(imp: _Importer, path: str, doc: dict):
     if not isinstance(items, list):
         raise _unrecognised(path, "alibaba", "SecurityGroups.SecurityGroup to be a list")
     for item in items:
-        gid = _text(item.get("SecurityGroupId"))
+        gid = _text(item.get("SecurityGroupId")) if isinstance(item, dict) else ""
         if not gid:
-            continue
-        g = imp.group(gid, cloud_name=_text(item.get("SecurityGroupName")) or None)
+            raise _unrecognised(path, "alibaba", "a SecurityGroupId in every SecurityGroup")
+        g = imp.group(gid, path, cloud_name=_text(item.get("SecurityGroupName")) or None)
         where = f"{path}: {g.label}"
         g.description = g.description or _text(item.get("Description"))
         stype = _text(item.get("SecurityGroupType")).lower()
@@ -757,7 +798,7 @@ def _alibaba_attribute(imp: _Importer, path: str, doc: dict):
     gid = _text(doc.get("SecurityGroupId"))
     if not gid:
         raise _unrecognised(path, "alibaba", "a SecurityGroupId")
-    g = imp.group(gid, cloud_name=_text(doc.get("SecurityGroupName")) or None)
+    g = imp.group(gid, path, cloud_name=_text(doc.get("SecurityGroupName")) or None)
     g.rules_given = True
     g.description = g.description or _text(doc.get("Description"))
     _alibaba_inner_access(imp, f"{path}: {g.label}", g, doc.get("InnerAccessPolicy"))
@@ -768,6 +809,8 @@ def _alibaba_attribute(imp: _Importer, path: str, doc: dict):
     if not isinstance(perms, list):
         raise _unrecognised(path, "alibaba", "Permissions.Permission to be a list")
     for i, p in enumerate(perms):
+        if not isinstance(p, dict):
+            raise _unrecognised(path, "alibaba", "Permissions.Permission[] to hold objects")
         rid = _text(p.get("SecurityGroupRuleId"))
         where = f"{path}: {g.label}: rule {rid or f'#{i}'}"
         imp.add_rule(g, rid or None, _alibaba_permission(imp, where, p))
@@ -848,7 +891,7 @@ def _read_huawei(imp: _Importer, path: str, data):
 def _huawei_group(imp: _Importer, path: str, item: dict):
     if not isinstance(item, dict) or not _text(item.get("id")):
         raise _unrecognised(path, "huawei", "security groups with an id")
-    g = imp.group(_text(item["id"]), cloud_name=_text(item.get("name")) or None)
+    g = imp.group(_text(item["id"]), path, cloud_name=_text(item.get("name")) or None)
     g.description = g.description or _text(item.get("description"))
     rules = item.get("security_group_rules")
     if isinstance(rules, list):
@@ -863,7 +906,7 @@ def _huawei_rule(imp: _Importer, path: str, r: dict, index: int, default_group=N
     gid = _text(r.get("security_group_id")) or default_group
     if not gid:
         raise _unrecognised(path, "huawei", "a security_group_id in every rule")
-    g = imp.group(gid)
+    g = imp.group(gid, path)
     g.rules_given = True
     rid = _text(r.get("id"))
     where = f"{path}: {g.label}: rule {rid or f'#{index}'}"
@@ -875,26 +918,30 @@ def _huawei_rule(imp: _Importer, path: str, r: dict, index: int, default_group=N
     imp.add_rule(g, rid, _huawei_rule_fields(imp, where, r, v3), v3)
 
 
-def _huawei_rule_fields(imp, where, r: dict, v3: bool, ports_key="multiport"):
-    """One Huawei rule (v3 API, v2.0 API, or a Terraform rule: `ports` for `multiport`)."""
+def _huawei_rule_fields(imp, where, r: dict, v3: bool, terraform=False):
+    """One Huawei rule: v3 API (`multiport`, `action`, `priority`), v2.0 API (no action or
+    priority: every rule allows, priority 1), or Terraform (`ports`; 0 and "" mean unset,
+    and a missing action or priority is the provider's documented default, allow and 1)."""
     protocol = r.get("protocol")
     proto = _protocol_safe(protocol)
+    unset = (None, "", 0) if terraform else (None, "")
     lo, hi = r.get("port_range_min"), r.get("port_range_max")
-    lo = None if lo in (None, 0, "") else lo
-    hi = None if hi in (None, 0, "") else hi
+    lo = None if lo in unset else lo
+    hi = None if hi in unset else hi
+    ports_key = "ports" if terraform else "multiport"
     icmp, ports = None, _text(r.get(ports_key)) or None
     if ports is None and (lo is not None or hi is not None):
         if proto in (1, 58):
             icmp = (lo, hi)
         else:
-            ports = (int(lo if lo is not None else hi), int(hi if hi is not None else lo))
+            ports = f"{lo if lo is not None else hi}-{hi if hi is not None else lo}"
     action = r.get("action")
-    if v3 and action in (None, ""):
+    if v3 and not terraform and action in (None, ""):
         imp.warn(where, "no action in the export: taken as allow")
     return imp.rule(
         where, direction=r.get("direction"), action=action or "allow",
         priority=r.get("priority") if v3 else 1, protocol=protocol, ports=ports,
-        ethertype=r.get("ethertype") or "IPv4", icmp=icmp,
+        ethertype=r.get("ethertype"), icmp=icmp,  # none: from the CIDR, else IPv4
         remotes=[("cidr", r.get("remote_ip_prefix")), ("group", r.get("remote_group_id")),
                  ("prefix_list", r.get("remote_address_group_id"))],
         description=r.get("description"))
@@ -913,7 +960,6 @@ TF_TYPES = {
                "other": ("huaweicloud_vpc", "huaweicloud_vpc_subnet",
                          "huaweicloud_compute_instance", "huaweicloud_vpc_address_group")},
 }
-TF_PREFIX = {"alibaba": "alicloud_", "huawei": "huaweicloud_"}
 
 
 @dataclass
@@ -923,7 +969,7 @@ class _TfResource:
     type: str
     values: dict
     expressions: dict  # from the plan's configuration ({} for a state)
-    module: str  # "module.x." or ""
+    module: str  # the module instance it is in: "module.x[0]." or ""
 
     @property
     def where(self):
@@ -968,10 +1014,11 @@ class _Terraform:
             address, rtype = r.get("address", ""), r.get("type", "")
             base = _strip_index(address)
             module_prefix = base[: len(base) - len(f"{rtype}.{r.get('name', '')}")]
+            # configuration addresses have no instance keys; references inside a module
+            # instance ("module.x[0].") are relative to it
             self.resources.append(_TfResource(
                 path, address, rtype, r.get("values") or {},
-                config.get(re.sub(r"\[[^\]]*\]", "", address), {}),
-                re.sub(r"\[[^\]]*\]", "", module_prefix)))
+                config.get(re.sub(r"\[[^\]]*\]", "", address), {}), module_prefix))
         for child in module.get("child_modules") or []:
             self._walk_values(path, child, config)
 
@@ -1071,7 +1118,7 @@ def _tf_network(imp, tf, res, *, name, cidr, ipv6=None, vpc_attr=None) -> _Netwo
 def _terraform_alicloud(imp: _Importer, tf: _Terraform, res: _TfResource):
     v = res.values
     if res.type == "alicloud_security_group":
-        g = imp.group(tf.key(res),
+        g = imp.group(tf.key(res), res.path,
                       cloud_name=_text(v.get("security_group_name")) or _text(v.get("name"))
                       or None)
         g.label = f"{res.where} ({g.cloud_name or g.key})"
@@ -1088,7 +1135,7 @@ def _terraform_alicloud(imp: _Importer, tf: _Terraform, res: _TfResource):
         if gkey is None:
             imp.warn(res.where, "its security_group_id is not in the export: rule dropped")
             return
-        g = imp.group(gkey)
+        g = imp.group(gkey, res.path)
         where = res.where
         if _text(v.get("nic_type")).lower() == "internet":
             imp.warn(where, "nic_type internet is a classic-network rule for the public NIC; a "
@@ -1116,7 +1163,8 @@ def _terraform_alicloud(imp: _Importer, tf: _Terraform, res: _TfResource):
     elif res.type == "alicloud_ecs_prefix_list":
         pl = imp.prefix_list(tf.key(res))
         pl.cloud_name = _text(v.get("prefix_list_name")) or None
-        pl.entries = [_text(e.get("cidr")) for e in v.get("entry") or [] if _text(e.get("cidr"))]
+        pl.entries = [_text(e.get("cidr")) for e in v.get("entry") or []
+                      if isinstance(e, dict) and _text(e.get("cidr"))]
     elif res.type == "alicloud_vpc":
         blocks = v.get("ipv6_cidr_blocks") or []
         ipv6 = _text(v.get("ipv6_cidr_block")) or next(
@@ -1137,7 +1185,7 @@ def _terraform_alicloud(imp: _Importer, tf: _Terraform, res: _TfResource):
 def _terraform_huaweicloud(imp: _Importer, tf: _Terraform, res: _TfResource):
     v = res.values
     if res.type in TF_TYPES["huawei"]["groups"]:
-        g = imp.group(tf.key(res), cloud_name=_text(v.get("name")) or None)
+        g = imp.group(tf.key(res), res.path, cloud_name=_text(v.get("name")) or None)
         g.label = f"{res.where} ({g.cloud_name or g.key})"
         g.rules_given = True
         g.description = _text(v.get("description"))
@@ -1146,7 +1194,7 @@ def _terraform_huaweicloud(imp: _Importer, tf: _Terraform, res: _TfResource):
             for i, r in enumerate(rules):
                 where = f"{res.where}: rules[{i}] {_text(r.get('id'))}".rstrip()
                 imp.add_rule(g, _text(r.get("id")) or None,
-                             _huawei_rule_fields(imp, where, r, True, ports_key="ports"), True)
+                             _huawei_rule_fields(imp, where, r, True, terraform=True), True)
         elif not v.get("delete_default_rules"):
             # A plan: Huawei gives the new group its default rules (inbound from the group
             # itself, outbound to everywhere, IPv4 and IPv6); they are written out.
@@ -1165,8 +1213,8 @@ def _terraform_huaweicloud(imp: _Importer, tf: _Terraform, res: _TfResource):
         r = dict(v)
         for attr in ("remote_group_id", "remote_address_group_id"):
             r[attr] = tf.ref(res, attr)
-        imp.add_rule(imp.group(gkey), rid,
-                     _huawei_rule_fields(imp, res.where, r, True, ports_key="ports"), True)
+        imp.add_rule(imp.group(gkey, res.path), rid,
+                     _huawei_rule_fields(imp, res.where, r, True, terraform=True), True)
     elif res.type == "huaweicloud_vpc_address_group":
         pl = imp.prefix_list(tf.key(res))
         pl.cloud_name = _text(v.get("name")) or None
@@ -1184,7 +1232,7 @@ def _terraform_huaweicloud(imp: _Importer, tf: _Terraform, res: _TfResource):
                 imp.subnet_aliases[_text(v[alias])] = net.key
     elif res.type == "huaweicloud_compute_instance":
         enis = []
-        networks = v.get("network") or []
+        networks = [n for n in v.get("network") or [] if isinstance(n, dict)]
         exprs = res.expressions.get("network") or []
         for i, n in enumerate(networks):
             e = exprs[i] if i < len(exprs) and isinstance(exprs[i], dict) else {}

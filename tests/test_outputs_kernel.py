@@ -108,3 +108,20 @@ def test_report_of_a_running_lab(web, tmp_path):
     import re
     cells = re.findall(r'<td class="cell ([a-z ]+)" data-src', html)
     assert cells and not [c for c in cells if "mismatch" in c]  # a healthy lab
+
+
+@pytest.mark.parametrize("kind,files", [
+    ("terraform", ["terraform_alicloud_state.json"]),
+    ("huawei", ["huawei_v3_list_security_group_rules.json",
+                "huawei_v3_list_security_groups.json"]),
+])
+def test_an_imported_lab_comes_up_and_agrees_with_the_kernel(sgnet_lab, tmp_path, kind, files):
+    exports = Path(__file__).parent / "exports"
+    out = tmp_path / "imported.yaml"
+    r = cli("import", "--from", kind, *[exports / f for f in files], "-o", out,
+            "--name", "timp" + kind[0])
+    assert r.returncode == 0, r.stderr
+    lab = sgnet_lab(str(out))
+    m = lab.matrix(["tcp/22", "tcp/80", "tcp/3306", "icmp"])
+    assert m["summary"]["total"] > 0 and m["summary"]["wrong"] == 0, \
+        [x for x in m["results"] if not x.match][:3]
