@@ -23,6 +23,14 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
+def _flow_options(s):
+    """The flows a matrix-like verb covers."""
+    s.add_argument("--ports", default=None,
+                   help="comma-separated, default tcp/22,tcp/80,udp/53,icmp")
+    s.add_argument("-6", dest="ipv6", action="store_true", help="IPv6")
+    s.add_argument("--timeout", type=float, default=1.0, help="seconds to wait (1)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="machine-readable output on stdout")
@@ -102,10 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("matrix", parents=[common], help="every source x destination x port: "
                        "expected (reference evaluator) against observed (real packets)")
     s.add_argument("lab", metavar="LAB")
-    s.add_argument("--ports", default=None,
-                   help="comma-separated, default tcp/22,tcp/80,udp/53,icmp")
-    s.add_argument("-6", dest="ipv6", action="store_true", help="IPv6")
-    s.add_argument("--timeout", type=float, default=1.0, help="seconds to wait (1)")
+    _flow_options(s)
     s.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML")
     s.add_argument("--pcap", metavar="FILE", help="write the probes and their answers, as "
                    "captured in the namespaces, to a pcap file")
@@ -115,19 +120,14 @@ def build_parser() -> argparse.ArgumentParser:
                        "real packets on a clone; the running lab is not touched)")
     s.add_argument("lab", metavar="LAB")
     s.add_argument("changed", metavar="CHANGED.yaml")
-    s.add_argument("--ports", default=None,
-                   help="comma-separated, default tcp/22,tcp/80,udp/53,icmp")
-    s.add_argument("-6", dest="ipv6", action="store_true", help="IPv6")
-    s.add_argument("--timeout", type=float, default=1.0, help="seconds to wait (1)")
+    _flow_options(s)
     s.add_argument("--junit", metavar="FILE", help="also write the changes as JUnit XML")
 
     s = sub.add_parser("report", parents=[common], help="one self-contained HTML page: the "
                        "topology as a picture and the reachability matrix as a grid")
     s.add_argument("lab", metavar="LAB")
     s.add_argument("-o", "--output", required=True, metavar="FILE.html")
-    s.add_argument("--ports", default=None,
-                   help="comma-separated, default tcp/22,tcp/80,udp/53,icmp")
-    s.add_argument("-6", dest="ipv6", action="store_true", help="IPv6")
+    _flow_options(s)
 
     s = sub.add_parser("import", parents=[common], help="turn exported cloud configurations "
                        "(Alibaba, Huawei, Terraform JSON) into a lab file")
@@ -393,7 +393,7 @@ def run(argv) -> int:
     if args.verb == "report":
         from . import report
         ports = [p.strip() for p in args.ports.split(",")] if args.ports else None
-        m = sess.matrix(ports, 6 if args.ipv6 else 4)
+        m = sess.matrix(ports, 6 if args.ipv6 else 4, args.timeout)
         with open(args.output, "w", encoding="utf-8") as f:
             f.write(report.render(sess.lab, m))
         _out(args, {"lab": args.lab, "output": args.output, "summary": m["summary"]},

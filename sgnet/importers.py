@@ -73,7 +73,7 @@ from typing import Optional
 import yaml
 
 from .errors import FieldError, LabError
-from .labfile import LAB_NAME, OBJECT_NAME, parse
+from .labfile import LAB_NAME, OBJECT_NAME, parse, read_text
 from .model import PORTED_PROTOCOLS, PROTOCOL_NAMES
 
 KINDS = ("alibaba", "huawei", "terraform")
@@ -195,13 +195,7 @@ def import_files(kind: str, paths: list, name: str = "imported") -> ImportResult
 
 
 def _load_json(path: str):
-    try:
-        with open(path, encoding="utf-8-sig") as f:
-            text = f.read()
-    except OSError as e:
-        raise LabError(f"{path}: cannot read the export: {e.strerror}") from None
-    except UnicodeDecodeError as e:
-        raise LabError(f"{path}: not a UTF-8 text file (byte {e.start})") from None
+    text = read_text(path, "the export", encoding="utf-8-sig")
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:

@@ -79,15 +79,19 @@ def load_yaml(text: str, source: str):
         raise LabError(f"{source}: {where}: YAML syntax error: {problem}") from None
 
 
-def load_file(path: str) -> Lab:
+def read_text(path: str, what: str = "the lab file", encoding: str = "utf-8") -> str:
+    """A text file's contents, or a LabError naming the file (exit 2)."""
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        with open(path, encoding=encoding) as f:
+            return f.read()
     except OSError as e:
-        raise LabError(f"{path}: cannot read the lab file: {e.strerror}") from None
+        raise LabError(f"{path}: cannot read {what}: {e.strerror}") from None
     except UnicodeDecodeError as e:
         raise LabError(f"{path}: not a UTF-8 text file (byte {e.start})") from None
-    return parse(load_yaml(text, path), path)
+
+
+def load_file(path: str) -> Lab:
+    return parse(load_yaml(read_text(path), path), path)
 
 
 def parse_text(text: str, source: str = "<lab>") -> Lab:

@@ -70,14 +70,6 @@ def parse_proto(text: str, family: int):
     return proto, None
 
 
-def _read(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except OSError as e:
-        raise LabError(f"{path}: cannot read: {e.strerror}") from None
-
-
 class LabSession:
     def __init__(self, lab: Lab):
         self.lab = lab
@@ -86,9 +78,8 @@ class LabSession:
     # -- life cycle -------------------------------------------------------------
     @classmethod
     def up(cls, path: str, progress=None, jobs=None) -> "LabSession":
-        lab = labfile.load_file(path)  # bad input: exit 2 before anything is touched
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        text = labfile.read_text(path)
+        lab = labfile.parse(labfile.load_yaml(text, path), path)  # bad input: exit 2 first
         return cls._up(lab, text, os.path.abspath(path), progress, jobs)
 
     @classmethod
@@ -421,7 +412,7 @@ class LabSession:
         file: computed by the evaluator, then confirmed with real packets on a clone of the
         lab (its own namespaces), never touching this lab."""
         import hashlib
-        changed = labfile.load_yaml(_read(changed_path), changed_path) or {}
+        changed = labfile.load_yaml(labfile.read_text(changed_path), changed_path) or {}
         if not isinstance(changed, dict):
             raise LabError(f"{changed_path}: not a lab file")
         st = state.load(self.lab.name)
