@@ -62,12 +62,13 @@ def forget(prefix: str):
             del _contexts[key]
 
 
-def apply_here(ns: str, ruleset: dict, dry_run: bool = False):
+def apply_here(ns: str, ruleset: dict, dry_run: bool = False, keep: bool = True):
     """Apply one JSON batch in the current thread's namespace (named `ns` for messages):
-    one netlink transaction, all or nothing."""
+    one netlink transaction, all or nothing. `keep`: keep the context for later changes
+    (a namespace's first load at bring-up does not: it is made and freed at once)."""
     netns.assert_not_host()
     with _lock:
-        ctx = _context() if dry_run else _context_for(ns)
+        ctx = _context_for(ns) if keep and not dry_run else _context()
         if dry_run:
             ctx.set_dry_run(True)  # Debian's binding; checks in the kernel, commits nothing
         rc, out, err = ctx.json_cmd(ruleset)

@@ -149,7 +149,7 @@ def _instance_work(lab: Lab, inst, gw_fd: int, ruleset: dict, ct_values: dict):
                     v6_default = (i, subnet.gateway6)
         if v6_default is not None:
             r.route("::/0", v6_default[0], v6_default[1])
-        nft.apply_here(ns, ruleset)
+        nft.apply_here(ns, ruleset, keep=False)
         netns.sysctl(ct_values)
     return work
 
