@@ -124,7 +124,7 @@ def create(name: str, then=None, lean=False):
             e = ctypes.get_errno()
             os.unlink(p)
             raise EnvError(f"unshare(CLONE_NEWNET) failed: {os.strerror(e)}")
-        src = f"/proc/thread-self/ns/net".encode()
+        src = b"/proc/thread-self/ns/net"
         if _libc.mount(src, p.encode(), b"none", MS_BIND, None) != 0:
             e = ctypes.get_errno()
             os.unlink(p)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-from typing import Optional
 
 import ipaddress
 
@@ -240,18 +239,16 @@ class LabSession:
             ns = self.ns_of(inst.name)
             if not conntrack.count(ns):
                 continue  # nothing tracked, nothing to re-check
-            mine = {}
-            def mine(addr):
-                return next((eni for eni in inst.enis if eni.owns(addr)), None)
-
             for e in conntrack.entries(ns):
                 src, dst = ipaddress.ip_address(e.src), ipaddress.ip_address(e.dst)
-                if mine(dst) and "ingress" in directions:
-                    d = self.evaluator.judge(mine(dst), "ingress", e.family, e.protocol,
-                                             e.dport, src)
-                elif mine(src) and "egress" in directions:
-                    d = self.evaluator.judge(mine(src), "egress", e.family, e.protocol,
-                                             e.dport, dst)
+                to_me = next((eni for eni in inst.enis if eni.owns(dst)), None)
+                from_me = next((eni for eni in inst.enis if eni.owns(src)), None)
+                if to_me and "ingress" in directions:
+                    d = self.evaluator.judge(to_me, "ingress", e.family, e.protocol, e.dport,
+                                             src)
+                elif from_me and "egress" in directions:
+                    d = self.evaluator.judge(from_me, "egress", e.family, e.protocol, e.dport,
+                                             dst)
                 else:
                     continue
                 if d.verdict == "deny":

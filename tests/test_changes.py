@@ -1,7 +1,6 @@
 """Live changes, pure: the lab-file edits and the incremental nftables transactions."""
 
 import pytest
-import yaml
 
 from sgnet import changes
 from sgnet.compiler import Compiler, diff_rulesets

@@ -1,6 +1,5 @@
 """Alibaba Cloud semantics on the real kernel (needs root)."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path

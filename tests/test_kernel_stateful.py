@@ -1,11 +1,9 @@
 """Stateful behaviour and live changes, with real packets (needs root), for both providers."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 

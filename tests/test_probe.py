@@ -29,7 +29,7 @@ def test_stamped_probe_is_what_scapy_builds(spec):
 
 
 def test_answers_are_matched_to_their_probe():
-    from scapy.all import ICMP, IP, TCP, UDP, ICMPv6DestUnreach, ICMPv6EchoReply, IPv6, IPerror6
+    from scapy.all import ICMP, IP, TCP, ICMPv6DestUnreach, ICMPv6EchoReply, IPv6
     syn = probe._build(SPECS[0], 40000, 1)
     rst = IP(src="10.0.1.3", dst="10.0.0.2") / TCP(sport=22, dport=40000, flags="RA")
     assert probe.parse_answer(bytes(rst), 4) == (40000, "tcp", "10.0.1.3", 0x14)
