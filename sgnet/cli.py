@@ -110,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "expected (reference evaluator) against observed (real packets)")
     s.add_argument("lab", metavar="LAB")
     _flow_options(s)
+    s.add_argument("--jobs", type=int, default=None,
+                   help="source namespaces probed at once (default 64: their timeouts overlap)")
     s.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML")
     s.add_argument("--pcap", metavar="FILE", help="write the probes and their answers, as "
                    "captured in the namespaces, to a pcap file")
@@ -372,7 +374,7 @@ def run(argv) -> int:
         try:
             m = sess.matrix(ports, 6 if args.ipv6 else 4, args.timeout,
                             progress=bar.step, total=lambda n: setattr(bar, "total", n),
-                            pcap=args.pcap)
+                            pcap=args.pcap, jobs=args.jobs)
         finally:
             bar.close()
         if args.junit:

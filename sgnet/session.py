@@ -333,7 +333,7 @@ class LabSession:
                 from None
 
     def verdicts(self, flows, timeout: float = 1.0, tcp_flags: str = "S",
-                 progress=None, pcap: str = None) -> list:
+                 progress=None, pcap: str = None, jobs: int = None) -> list:
         """flows: [(src, dst, protocol number, port, family)] -> verdict records (contract
         §3), all probed at once. TCP probes are SYNs unless tcp_flags says otherwise: a
         segment without SYN (a bare ACK, a RST, a SYN-ACK out of the blue) belongs to no
@@ -352,7 +352,8 @@ class LabSession:
                                  e.flow.protocol, e.flow.port, e.flow.family, tcp_flags)
                  for e in exps]
         with state.locked(self.lab.name):  # never interleaved with a change
-            results = probe.run(specs, timeout=timeout, progress=progress, pcap=pcap)
+            results = probe.run(specs, timeout=timeout, progress=progress, pcap=pcap,
+                                jobs=jobs)
         out = []
         for e, r in zip(exps, results):
             out.append({"src": e.flow.src, "dst": e.flow.dst, "src_ip": e.flow.src_ip,
@@ -378,11 +379,11 @@ class LabSession:
 
     def matrix(self, ports=None, family: int = 4, timeout: float = 1.0,
                sources=None, destinations=None, progress=None, total=None,
-               pcap: str = None) -> dict:
+               pcap: str = None, jobs: int = None) -> dict:
         flows = self.matrix_flows(ports, family, sources, destinations)
         if total:
             total(len(flows))
-        results = self.verdicts(flows, timeout, progress=progress, pcap=pcap)
+        results = self.verdicts(flows, timeout, progress=progress, pcap=pcap, jobs=jobs)
         wrong = sum(1 for r in results if not r["match"])
         return {"lab": self.lab.name, "results": results,
                 "summary": {"total": len(results), "correct": len(results) - wrong,
