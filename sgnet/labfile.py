@@ -130,6 +130,14 @@ class _Parser:
             self.fail(path, "invalid name", value, rule)
         return value
 
+    def unique_name(self, value, path, seen: set, what: str):
+        """A valid name not used before by another object of its kind (recorded in seen)."""
+        name = self.name(value, path)
+        if name in seen:
+            self.fail(path, f"duplicate {what} name", name)
+        seen.add(name)
+        return name
+
     def boolean(self, value, path):
         if not isinstance(value, bool):
             self.fail(path, "must be true or false", value)
@@ -212,10 +220,7 @@ def _parse_vpcs(p, raw):
     for i, v in enumerate(vpcs_raw):
         path = f"vpcs[{i}]"
         p.mapping(v, path, VPC_KEYS, required=("name", "cidr"))
-        vname = p.name(v["name"], f"{path}.name")
-        if vname in names:
-            p.fail(f"{path}.name", "duplicate VPC name", vname)
-        names.add(vname)
+        vname = p.unique_name(v["name"], f"{path}.name", names, "VPC")
         cidr = p.network(v["cidr"], f"{path}.cidr", 4)
         if not any(cidr.subnet_of(r) for r in PRIVATE_RANGES) or not 8 <= cidr.prefixlen <= 28:
             p.fail(f"{path}.cidr", "a VPC needs a private IPv4 range", v["cidr"],
@@ -238,10 +243,7 @@ def _parse_vpcs(p, raw):
         for j, s in enumerate(p.seq(v.get("subnets"), f"{path}.subnets")):
             spath = f"{path}.subnets[{j}]"
             p.mapping(s, spath, SUBNET_KEYS, required=("name", "cidr"))
-            sname = p.name(s["name"], f"{spath}.name")
-            if sname in subnet_names:
-                p.fail(f"{spath}.name", "duplicate subnet name", sname)
-            subnet_names.add(sname)
+            sname = p.unique_name(s["name"], f"{spath}.name", subnet_names, "subnet")
             scidr = p.network(s["cidr"], f"{spath}.cidr", 4)
             if not scidr.subnet_of(cidr):
                 p.fail(f"{spath}.cidr", f"is outside its VPC {vname} ({cidr})", s["cidr"])
@@ -276,9 +278,7 @@ def _parse_prefix_lists(p, raw):
     for i, pl in enumerate(p.seq(raw.get("prefix_lists"), "prefix_lists")):
         path = f"prefix_lists[{i}]"
         p.mapping(pl, path, PREFIX_LIST_KEYS, required=("name",))
-        name = p.name(pl["name"], f"{path}.name")
-        if name in out:
-            p.fail(f"{path}.name", "duplicate prefix list name", name)
+        name = p.unique_name(pl["name"], f"{path}.name", set(out), "prefix list")
         entries = []
         for j, e in enumerate(p.seq(pl.get("entries"), f"{path}.entries")):
             fam = 6 if isinstance(e, str) and ":" in e else 4
@@ -293,9 +293,7 @@ def _parse_groups(p, raw, profile, prefix_lists):
     for i, g in enumerate(p.seq(raw.get("security_groups"), "security_groups")):
         path = f"security_groups[{i}]"
         p.mapping(g, path, GROUP_KEYS, required=("name",))
-        name = p.name(g["name"], f"{path}.name")
-        if name in declared:
-            p.fail(f"{path}.name", "duplicate security group name", name)
+        name = p.unique_name(g["name"], f"{path}.name", set(declared), "security group")
         declared[name] = (path, g)
     groups = dict(builtin)
     for name, (path, g) in declared.items():
@@ -527,10 +525,7 @@ def _parse_instances(p, raw, vpcs, groups, profile):
     for i, inst in enumerate(p.seq(raw.get("instances"), "instances")):
         path = f"instances[{i}]"
         p.mapping(inst, path, INSTANCE_KEYS, required=("name",))
-        name = p.name(inst["name"], f"{path}.name")
-        if name in names:
-            p.fail(f"{path}.name", "duplicate instance name", name)
-        names.add(name)
+        name = p.unique_name(inst["name"], f"{path}.name", names, "instance")
         if "host" in inst:
             p.fail(f"{path}.host", "multi-host labs are not supported by this version", inst["host"])
         inst_groups = _parse_group_list(p, inst.get("security_groups"),
