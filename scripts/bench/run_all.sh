@@ -9,4 +9,6 @@ cd "$here"
 "$py" scripts/bench/datapath.py --json docs/bench/datapath.json
 "$py" scripts/bench/groups.py --json docs/bench/groups.json
 "$py" scripts/bench/probe.py --json docs/bench/probe.json
+"$py" scripts/bench/capacity.py --json docs/bench/capacity.json
 "$py" scripts/bench/report.py
+"$py" scripts/bench/scale_doc.py > /dev/null
