@@ -20,7 +20,28 @@ from labs import bringup_lab  # noqa: E402
 
 import yaml  # noqa: E402
 
+from sgnet import netns, nft, rtnl  # noqa: E402
 from sgnet.session import LabSession  # noqa: E402
+
+PHASES = {"sysctls": (netns, "sysctl"), "nftables load": (nft, "apply_here"),
+          "link up": (rtnl.Rtnl, "up"), "veth": (rtnl.Rtnl, "veth"),
+          "routes": (rtnl.Rtnl, "route"), "addresses": (rtnl.Rtnl, "addr")}
+
+
+def timed_phases():
+    """Wrap the per-instance steps of a bring-up with timers (jobs=1: one process)."""
+    acc = {k: 0.0 for k in PHASES}
+    for key, (obj, name) in PHASES.items():
+        f = getattr(obj, name)
+
+        def w(*a, _f=f, _k=key, **kw):
+            t = time.perf_counter()
+            try:
+                return _f(*a, **kw)
+            finally:
+                acc[_k] += time.perf_counter() - t
+        setattr(obj, name, w)
+    return acc
 
 
 def meminfo():
@@ -38,6 +59,7 @@ def main():
     ap.add_argument("--json")
     args = ap.parse_args()
     rows = []
+    acc = timed_phases()
     for n in (int(x) for x in args.sizes.split(",")):
         wait_quiet()
         raw = bringup_lab(n, name="bcap")
@@ -45,7 +67,7 @@ def main():
             f.write(yaml.safe_dump(raw, sort_keys=False))
         before = meminfo()
         t = time.monotonic()
-        LabSession.up(f.name)
+        LabSession.up(f.name, jobs=1)  # one process: the phase timers see everything
         up = time.monotonic() - t
         after = meminfo()
         used = before["MemAvailable"] - after["MemAvailable"]
@@ -54,12 +76,16 @@ def main():
         LabSession.down("bcap")
         down = time.monotonic() - t
         os.unlink(f.name)
+        phases = {k: round(v / n * 1000, 3) for k, v in acc.items()}
+        for k in acc:
+            acc[k] = 0.0
         rows.append({"n": n, "up_s": round(up, 2), "down_s": round(down, 2),
+                     "phases_ms_per_instance": phases,
                      "kernel_mb": round(used / 2**20), "kernel_kb_per_instance":
                      round(used / n / 1024), "slab_mb": round(slab / 2**20)})
-        print(f"N={n}: up {up:.2f} s, down {down:.2f} s, memory {used / 2**20:.0f} MB "
-              f"({used / n / 1024:.0f} KiB per instance; slab {slab / 2**20:.0f} MB)",
-              flush=True)
+        print(f"N={n}: up {up:.2f} s (one process), down {down:.2f} s, memory "
+              f"{used / 2**20:.0f} MB ({used / n / 1024:.0f} KiB per instance; slab "
+              f"{slab / 2**20:.0f} MB); ms per instance: {phases}", flush=True)
     with open("/proc/sys/net/netfilter/nf_conntrack_max") as f:
         ct_max = int(f.read())
     total = meminfo()["MemTotal"]

@@ -22,20 +22,30 @@ def main():
            "`scripts/bench/bringup.py` results (`docs/bench/`).", "",
            f"Machine: {cap['machine']}.", "",
            "## Measured on one host", "",
+           "One build process (`--jobs 1`), so that per-step timers see every instance.", "",
            "| instances | up | down (command) | per instance | kernel memory | per instance |",
            "|---|---|---|---|---|---|"]
     for r in rows:
         out.append(f"| {r['n']} | {r['up_s']:.2f} s | {r['down_s']:.2f} s | "
                    f"{per_ms[r['n']]:.1f} ms | {r['kernel_mb']} MB | "
                    f"{r['kernel_kb_per_instance']} KiB |")
+    steps = list(rows[0]["phases_ms_per_instance"])
+    out += ["", "Where an instance's time goes (ms per instance, timed per step):", "",
+            "| instances | " + " | ".join(steps) + " |", "|---|" + "---|" * len(steps)]
+    for r in rows:
+        out.append(f"| {r['n']} | " + " | ".join(
+            f"{r['phases_ms_per_instance'][k]:.2f}" for k in steps) + " |")
     small = min(b["n"] for b in bup["rows"])
     out += ["",
             f"- Time per instance is flat from {small} to 1,000 instances "
             f"(ratio {bup['per_instance_growth']:.2f}, docs/benchmarks.md) and grows beyond: "
-            + ", ".join(f"{per_ms[n]:.1f} ms at {n}" for n in sorted(per_ms)) + ". Why it "
-            "grows past a thousand is not profiled yet; the candidates are what every instance "
-            "shares: one bridge per subnet in the gateway with thousands of ports, the mount "
-            "table under /run/netns, and the kernel's one RTNL lock.",
+            + ", ".join(f"{per_ms[n]:.1f} ms at {n}" for n in sorted(per_ms)) + ". The "
+            "step timers above show where: writing a namespace's sysctls, bringing its links "
+            "up (which registers the device's per-namespace /proc/sys/net entries) and loading "
+            "its ruleset grow with the number of namespaces already there, while creating the "
+            "namespace and its veth stay flat. Every namespace's /proc/sys/net entries share "
+            "one tree in the kernel, which would explain the first two (not yet confirmed "
+            "with a kernel profile).",
             f"- Kernel memory: about {kib} KiB per instance (namespace, veth pair, routes, "
             f"nftables table), mostly slab; {cap['mem_total_mb']} MB of RAM would hold far "
             "more instances than the bring-up time makes practical.",
