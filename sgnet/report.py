@@ -132,14 +132,20 @@ class _Box:
                   + (len(rows) * (CHIP_H + CHIP_GAP) + 2 if rows else 0) + NODE_PAD - 2)
 
 
-def _instance_box(inst) -> _Box:
-    eni = inst.primary
-    lines = [(f"eth0 {eni.ip}", "mono")]
+def _address_lines(eni) -> list:
+    """An ENI's addresses: the primary, IPv6, and its block of secondary addresses."""
+    lines = [(f"{eni.ifname} {eni.ip}", "mono")]
     if eni.ipv6 is not None:
         lines.append((f"     {eni.ipv6}", "mono"))
     if eni.secondary:
         lo, hi = eni.secondary
         lines.append((f"   + {lo}-{hi}" if lo != hi else f"   + {lo}", "mono"))
+    return lines
+
+
+def _instance_box(inst) -> _Box:
+    eni = inst.primary
+    lines = _address_lines(eni)
     for other in inst.enis[1:]:
         lines.append((f"{other.ifname} in {other.subnet} (dashed line)", "sans"))
     return _Box("instance", inst.name, lines, list(eni.groups),
@@ -147,12 +153,7 @@ def _instance_box(inst) -> _Box:
 
 
 def _eni_box(eni) -> _Box:
-    lines = [(f"{eni.ifname} {eni.ip}", "mono")]
-    if eni.ipv6 is not None:
-        lines.append((f"     {eni.ipv6}", "mono"))
-    if eni.secondary:
-        lo, hi = eni.secondary
-        lines.append((f"   + {lo}-{hi}" if lo != hi else f"   + {lo}", "mono"))
+    lines = _address_lines(eni)
     return _Box("eni", f"{eni.instance} · {eni.ifname}", lines, list(eni.groups),
                 {"instance": eni.instance, "eni": eni.ifname, "subnet": eni.subnet,
                  "ip": str(eni.ip)})
