@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import socket
 
 from . import netns, nft, rtnl
 from .compiler import Compiler, bridge_name
@@ -24,7 +23,6 @@ from .model import Lab
 GW_LINK4 = "169.254.0.1"  # the gateway's side of every external's point-to-point link
 GW_LINK6 = "fe80::1"
 IFA_F_NODAD = 0x02
-AF4, AF6 = socket.AF_INET, socket.AF_INET6
 
 COMMON_SYSCTLS = {
     "net.ipv4.conf.all.rp_filter": 0, "net.ipv4.conf.default.rp_filter": 0,

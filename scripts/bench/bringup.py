@@ -63,10 +63,8 @@ def run_baseline(n):
 
 def run_sgnet(n, probe=False):
     raw = bringup_lab(n)
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
-        f.write(yaml.safe_dump(raw, sort_keys=False))
     t = time.monotonic()
-    sess = LabSession.up(f.name)
+    sess = LabSession.up_from_text(yaml.safe_dump(raw, sort_keys=False), "<bench>")
     up = time.monotonic() - t
     probed = None
     try:
@@ -79,7 +77,6 @@ def run_sgnet(n, probe=False):
         t = time.monotonic()
         LabSession.down(raw["name"])
         down = time.monotonic() - t
-        os.unlink(f.name)
     return up, down, probed
 
 

@@ -12,7 +12,6 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -29,10 +28,7 @@ from sgnet.session import LabSession  # noqa: E402
 
 def run(members, watchers, rounds):
     raw = group_lab(members, watchers)
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
-        f.write(yaml.safe_dump(raw, sort_keys=False))
-    sess = LabSession.up(f.name)
-    os.unlink(f.name)
+    sess = LabSession.up_from_text(yaml.safe_dump(raw, sort_keys=False), "<bench>")
     timings = {}
     real_apply = nft.apply
 

@@ -13,7 +13,6 @@ import json
 import os
 import random
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -50,11 +49,8 @@ def main():
     args = ap.parse_args()
     print(f"machine: {machine()}")
     raw = probe_lab()
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
-        f.write(yaml.safe_dump(raw, sort_keys=False))
     wait_quiet()
-    sess = LabSession.up(f.name)
-    os.unlink(f.name)
+    sess = LabSession.up_from_text(yaml.safe_dump(raw, sort_keys=False), "<bench>")
     try:
         t = time.perf_counter()
         m = sess.matrix(PORTS, timeout=args.timeout)
