@@ -414,6 +414,9 @@ def run(argv) -> int:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["agent"]:  # a host's part of a multi-host lab (not for users)
+        from . import agent
+        return agent.main(argv[1:])
     try:
         return run(argv)
     except SgnetError as e:

@@ -12,7 +12,7 @@ import re
 import yaml
 
 from .errors import _NO_VALUE, FieldError, LabError
-from .model import (PORTED_PROTOCOLS, PROTOCOLS, Eni, External, Group, Instance, Lab,
+from .model import (PORTED_PROTOCOLS, PROTOCOLS, Eni, External, Group, Host, Instance, Lab,
                     PrefixList, Remote, Rule, Subnet, Vpc, protocol_name)
 from .providers import PROFILES, get_profile
 
@@ -35,6 +35,11 @@ INSTANCE_KEYS = ("name", "subnet", "ip", "ipv6", "security_groups", "secondary_e
 ENI_KEYS = ("subnet", "ip", "ipv6", "security_groups", "secondary_ips")
 EXTERNAL_KEYS = ("name", "ip", "ipv6", "host")
 PREFIX_LIST_KEYS = ("name", "entries")
+HOST_KEYS = ("name", "address", "ssh_user", "ssh_port", "simulated", "command")
+HOST_NAME = re.compile(r"^[a-z0-9]{1,8}$")
+PLACEMENTS = ("round-robin",)
+MAX_HOSTS = 250  # simulated underlay: one /24
+MAX_HOST_SUBNETS = 255  # VNIs: 8 bits of subnet under 16 bits of lab
 SETTINGS_KEYS = ("conntrack_timeout",)
 MAX_TIMEOUT = 432000  # the kernel's own TCP established default, 5 days
 
@@ -185,9 +190,7 @@ def parse(raw, source: str = "<lab>") -> Lab:
     if not isinstance(provider, str) or provider not in PROFILES:
         p.fail("provider", "unknown provider", provider, ", ".join(PROFILES))
     profile = get_profile(provider)
-    if raw.get("hosts") or "placement" in raw:
-        p.fail("hosts" if raw.get("hosts") else "placement",
-               "multi-host labs are not supported by this version of sgnet", raw.get("hosts"))
+    hosts = _parse_hosts(p, raw)
     if raw.get("settings") is not None:
         p.mapping(raw["settings"], "settings", SETTINGS_KEYS)
         t = raw["settings"].get("conntrack_timeout")
@@ -201,12 +204,93 @@ def parse(raw, source: str = "<lab>") -> Lab:
     groups = _parse_groups(p, raw, profile, prefix_lists)
     instances = _parse_instances(p, raw, vpcs, groups, profile)
     externals = _parse_externals(p, raw, vpcs, instances)
+    _place(p, raw, hosts, instances, externals)
+    if hosts and sum(len(v.subnets) for v in vpcs) > MAX_HOST_SUBNETS:
+        p.fail("vpcs", "too many subnets for a multi-host lab (one VXLAN VNI each)",
+               sum(len(v.subnets) for v in vpcs), f"at most {MAX_HOST_SUBNETS}")
 
     lab = Lab(name=name, provider=provider, vpcs=vpcs, groups=groups, instances=instances,
               externals=externals, prefix_lists=prefix_lists, source=source,
-              settings=dict(raw.get("settings") or {}))
+              settings=dict(raw.get("settings") or {}), hosts=hosts)
     profile.validate(lab, raw, p.fail)
     return lab
+
+
+def _parse_hosts(p, raw) -> list:
+    """`hosts:` (and `placement:`): the machines a lab spans. Either all simulated (local
+    namespaces standing in for hypervisors, reached by local exec, or over SSH when they
+    have an address) or all real (driven over SSH; the address is also the VXLAN underlay)."""
+    if raw.get("hosts") is None:
+        if raw.get("placement") is not None:
+            p.fail("placement", "needs hosts: to place instances on", raw["placement"])
+        return []
+    hosts_raw = p.seq(raw["hosts"], "hosts")
+    if not hosts_raw:
+        p.fail("hosts", "is empty: name at least one host, or leave hosts out", raw["hosts"])
+    if len(hosts_raw) > MAX_HOSTS:
+        p.fail("hosts", "too many hosts", len(hosts_raw), f"at most {MAX_HOSTS}")
+    if raw.get("placement") is not None and raw["placement"] not in PLACEMENTS:
+        p.fail("placement", "unknown placement policy", raw["placement"],
+               ", ".join(PLACEMENTS) + ", or host: per instance")
+    hosts, names, addresses = [], set(), set()
+    for i, h in enumerate(hosts_raw):
+        path = f"hosts[{i}]"
+        p.mapping(h, path, HOST_KEYS, required=("name",))
+        name = p.name(h["name"], f"{path}.name", HOST_NAME, "1-8 characters [a-z0-9]")
+        if name in names:
+            p.fail(f"{path}.name", "duplicate host name", name)
+        names.add(name)
+        simulated = p.boolean(h.get("simulated", False), f"{path}.simulated")
+        address = h.get("address")
+        if address is None and not simulated:
+            p.fail(f"{path}.address", "is required for a real host (its SSH and VXLAN "
+                   "address); or set simulated: true", None)
+        if address is not None:
+            a = p.address(address, f"{path}.address")
+            if a.is_multicast or a.is_unspecified:
+                p.fail(f"{path}.address", "must be a unicast address", address)
+            if not simulated and a in addresses:
+                p.fail(f"{path}.address", "two hosts cannot share an address", address)
+            addresses.add(a)
+            address = str(a)
+        user = h.get("ssh_user", "root")
+        if not isinstance(user, str) or not re.fullmatch(r"[a-z_][a-z0-9_.-]{0,31}", user):
+            p.fail(f"{path}.ssh_user", "not a user name", user)
+        port = h.get("ssh_port", 22)
+        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+            p.fail(f"{path}.ssh_port", "not a TCP port", port, "1-65535")
+        command = h.get("command", "sgnet")
+        if not isinstance(command, str) or not command.strip():
+            p.fail(f"{path}.command", "must be the command that runs sgnet on the host",
+                   command, "e.g. sgnet or /opt/sgnet/.venv/bin/sgnet")
+        hosts.append(Host(name, i, address, user, port, simulated, command))
+    if len({h.simulated for h in hosts}) > 1:
+        p.fail("hosts", "mixes simulated and real hosts: a simulated host's underlay cannot "
+               "reach a real one", [h.name for h in hosts])
+    return hosts
+
+
+def _place(p, raw, hosts, instances, externals):
+    """Give every instance and external its host: `host:` where given, else round-robin
+    over the hosts (instances) or the first host (externals)."""
+    names = [h.name for h in hosts]
+    turn = 0
+    for kind, items in (("instances", instances), ("externals", externals)):
+        for i, item in enumerate(items):
+            where = (raw.get(kind) or [])[i].get("host")
+            path = f"{kind}[{i}].host"
+            if where is not None:
+                if not hosts:
+                    p.fail(path, "names a host, but the lab has no hosts:", where)
+                if where not in names:
+                    p.fail(path, "unknown host", where, ", ".join(names))
+                item.host = where
+            elif hosts:
+                if kind == "instances":
+                    item.host = names[turn % len(names)]
+                    turn += 1
+                else:
+                    item.host = names[0]
 
 
 def _parse_vpcs(p, raw):
@@ -526,8 +610,6 @@ def _parse_instances(p, raw, vpcs, groups, profile):
         path = f"instances[{i}]"
         p.mapping(inst, path, INSTANCE_KEYS, required=("name",))
         name = p.unique_name(inst["name"], f"{path}.name", names, "instance")
-        if "host" in inst:
-            p.fail(f"{path}.host", "multi-host labs are not supported by this version", inst["host"])
         inst_groups = _parse_group_list(p, inst.get("security_groups"),
                                         f"{path}.security_groups", groups)
         if not inst_groups:
@@ -605,8 +687,6 @@ def _parse_externals(p, raw, vpcs, instances):
         if name in taken:
             p.fail(f"{path}.name", "name already used by another instance or external", name)
         taken.add(name)
-        if "host" in x:
-            p.fail(f"{path}.host", "multi-host labs are not supported by this version", x["host"])
         ip = p.address(x["ip"], f"{path}.ip", 4)
         ipv6 = p.address(x["ipv6"], f"{path}.ipv6", 6) if x.get("ipv6") is not None else None
         for fam, a, key in ((4, ip, "ip"), (6, ipv6, "ipv6")):

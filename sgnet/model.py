@@ -156,6 +156,7 @@ class Instance:
     name: str
     index: int
     enis: list
+    host: Optional[str] = None  # multi-host labs: the host it runs on
 
     @property
     def primary(self) -> Eni:
@@ -172,9 +173,24 @@ class External:
     index: int
     ip: ipaddress.IPv4Address
     ipv6: Optional[ipaddress.IPv6Address]
+    host: Optional[str] = None  # multi-host labs: the host it runs on
 
     def address(self, family: int):
         return self.ip if family == 4 else self.ipv6
+
+
+@dataclass
+class Host:
+    """A machine of a multi-host lab: a real one driven over SSH (or this machine, when the
+    address is one of its own), or a namespace standing in for a hypervisor."""
+
+    name: str
+    index: int
+    address: Optional[str] = None  # underlay and SSH address; simulated: SSH only
+    ssh_user: str = "root"
+    ssh_port: int = 22
+    simulated: bool = False
+    command: str = "sgnet"  # how sgnet is run on the host
 
 
 @dataclass
@@ -197,6 +213,7 @@ class Lab:
     prefix_lists: dict = field(default_factory=dict)
     source: str = "<lab>"
     settings: dict = field(default_factory=dict)
+    hosts: list = field(default_factory=list)  # Host; empty = everything on this machine
 
     # -- look-ups ---------------------------------------------------------------
     @property
@@ -214,6 +231,14 @@ class Lab:
 
     def external(self, name: str) -> Optional[External]:
         return next((e for e in self.externals if e.name == name), None)
+
+    def host(self, name: str) -> Optional[Host]:
+        return next((h for h in self.hosts if h.name == name), None)
+
+    def host_of(self, endpoint: str) -> Optional[str]:
+        """The host an instance or external runs on (None: a one-host lab)."""
+        e = self.instance(endpoint) or self.external(endpoint)
+        return e.host if e is not None else None
 
     @property
     def enis(self) -> list:

@@ -380,10 +380,11 @@ def write_pcap(path: str, packets: list):
 
 
 def run(specs: list, timeout: float = 1.0, jobs: Optional[int] = None,
-        progress=None, pcap: str = None) -> list:
+        progress=None, pcap: str = None, packets: list = None) -> list:
     """Send every probe, in parallel per source namespace; results in the order given.
     Every source's child runs at once (up to `jobs`), so the denied probes of all of them
-    share one timeout window. `progress(n)` is told of each source's n finished probes."""
+    share one timeout window. `progress(n)` is told of each source's n finished probes.
+    What was sent and received is written to `pcap`, or appended to `packets`."""
     _load_scapy()
     jobs = jobs or 64
     by_ns = {}
@@ -402,7 +403,8 @@ def run(specs: list, timeout: float = 1.0, jobs: Optional[int] = None,
                 code = 0
                 try:
                     os.close(r)
-                    out = _child(ns, [specs[i] for i in indices], timeout, pcap is not None)
+                    out = _child(ns, [specs[i] for i in indices], timeout,
+                                 pcap is not None or packets is not None)
                     payload = json.dumps({"ok": out}).encode()
                 except BaseException as e:  # reported to the parent
                     payload = json.dumps({"error": f"{type(e).__name__}: {e}"}).encode()
@@ -435,4 +437,6 @@ def run(specs: list, timeout: float = 1.0, jobs: Optional[int] = None,
                 progress(len(indices))
     if pcap:
         write_pcap(pcap, captured)
+    if packets is not None:
+        packets += captured
     return results

@@ -15,11 +15,16 @@ import socket
 import struct
 
 NETLINK_ROUTE = 0
-RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE, RTM_NEWRULE = 16, 20, 24, 32
-NLM_F_REQUEST, NLM_F_ACK, NLM_F_EXCL, NLM_F_CREATE = 0x1, 0x4, 0x200, 0x400
+RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE, RTM_NEWNEIGH, RTM_NEWRULE = 16, 20, 24, 28, 32
+NLM_F_REQUEST, NLM_F_ACK, NLM_F_EXCL, NLM_F_CREATE, NLM_F_APPEND = 0x1, 0x4, 0x200, 0x400, 0x800
+NLM_F_REPLACE = 0x100
 NLMSG_ERROR = 2
 IFF_UP = 0x1
-IFLA_IFNAME, IFLA_MASTER, IFLA_LINKINFO, IFLA_NET_NS_FD = 3, 10, 18, 28
+IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_MASTER, IFLA_LINKINFO, IFLA_NET_NS_FD = \
+    1, 3, 4, 10, 18, 28
+IFLA_VXLAN_ID, IFLA_VXLAN_LOCAL, IFLA_VXLAN_LEARNING, IFLA_VXLAN_PORT = 1, 4, 7, 15
+IFLA_VXLAN_LOCAL6, IFLA_VXLAN_DF, VXLAN_DF_SET = 17, 29, 1
+NDA_DST, NDA_LLADDR, NUD_PERMANENT, NTF_SELF, AF_BRIDGE = 1, 2, 0x80, 0x02, 7
 IFLA_INFO_KIND, IFLA_INFO_DATA, VETH_INFO_PEER = 1, 2, 1
 IFLA_BR_FORWARD_DELAY, IFLA_BR_STP_STATE, IFLA_BR_MCAST_SNOOPING = 1, 5, 23
 IFA_ADDRESS, IFA_LOCAL, IFA_FLAGS = 1, 2, 8
@@ -48,6 +53,10 @@ def _str(kind, v):
     return _attr(kind, v.encode() + b"\0")
 
 
+def _mac(text: str) -> bytes:
+    return bytes(int(x, 16) for x in text.split(":"))
+
+
 def _ifinfo(index=0, flags=0, change=0):
     return struct.pack("BxHiII", socket.AF_UNSPEC, 0, index, flags, change)
 
@@ -55,10 +64,12 @@ def _ifinfo(index=0, flags=0, change=0):
 class Rtnl:
     """One netlink socket in the current thread's namespace."""
 
-    def __init__(self):
+    def __init__(self, host_ok: bool = False):
+        """host_ok: only for creating a VXLAN device straight into a lab namespace (see
+        vxlan): its socket must be where the underlay is, the host's namespace."""
         from .netns import HOST_COOKIE, HostNamespaceError, _cookie
         self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
-        if _cookie(self.sock) == HOST_COOKIE:
+        if _cookie(self.sock) == HOST_COOKIE and not host_ok:
             self.sock.close()
             raise HostNamespaceError("netlink socket would be in the host namespace")
         self.sock.bind((0, 0))
@@ -90,12 +101,56 @@ class Rtnl:
     def index(ifname: str) -> int:
         return socket.if_nametoindex(ifname)  # a socket of this thread: this namespace
 
-    def veth(self, ifname: str, peer: str, peer_ns_fd: int):
-        peer_msg = _ifinfo() + _str(IFLA_IFNAME, peer) + _u32(IFLA_NET_NS_FD, peer_ns_fd)
+    def veth(self, ifname: str, peer: str, peer_ns_fd: int, mtu: int = 0, mac: str = None):
+        """A veth pair: `ifname` here, `peer` straight into another namespace; both ends
+        get `mtu` when given, this end `mac` when given."""
+        link = _u32(IFLA_MTU, mtu) if mtu else b""
+        peer_msg = (_ifinfo() + _str(IFLA_IFNAME, peer) + _u32(IFLA_NET_NS_FD, peer_ns_fd)
+                    + link)
         info = _str(IFLA_INFO_KIND, "veth") + _attr(IFLA_INFO_DATA,
                                                       _attr(VETH_INFO_PEER, peer_msg))
-        self.request(RTM_NEWLINK, _ifinfo() + _str(IFLA_IFNAME, ifname)
+        if mac:
+            link += _attr(IFLA_ADDRESS, _mac(mac))
+        self.request(RTM_NEWLINK, _ifinfo() + _str(IFLA_IFNAME, ifname) + link
                      + _attr(IFLA_LINKINFO, info))
+
+    def vxlan(self, ifname: str, vni: int, local, port: int, target_ns_fd: int,
+              mtu: int = 0, mac: str = None):
+        """A VXLAN device created straight into the namespace `target_ns_fd`: its UDP socket
+        stays in this thread's namespace (the underlay), the device never appears here.
+        Unicast only: no group, no learning; forwarding entries are added with fdb()."""
+        a = ipaddress.ip_address(local)
+        data = (_u32(IFLA_VXLAN_ID, vni)
+                + (_attr(IFLA_VXLAN_LOCAL, a.packed) if a.version == 4
+                   else _attr(IFLA_VXLAN_LOCAL6, a.packed))
+                + _attr(IFLA_VXLAN_LEARNING, b"\0") + _attr(IFLA_VXLAN_PORT, struct.pack("!H", port))
+                + _attr(IFLA_VXLAN_DF, bytes([VXLAN_DF_SET])))
+        info = _str(IFLA_INFO_KIND, "vxlan") + _attr(IFLA_INFO_DATA, data)
+        extra = (_u32(IFLA_MTU, mtu) if mtu else b"") + (_attr(IFLA_ADDRESS, _mac(mac))
+                                                          if mac else b"")
+        self.request(RTM_NEWLINK, _ifinfo() + _str(IFLA_IFNAME, ifname)
+                     + _u32(IFLA_NET_NS_FD, target_ns_fd) + extra
+                     + _attr(IFLA_LINKINFO, info))
+
+    def fdb(self, index: int, mac: str, dst):
+        """A static forwarding entry of a VXLAN device: frames for `mac` (all-zero: every
+        broadcast, multicast and unknown frame) are sent to the VTEP `dst`."""
+        body = struct.pack("BBHiHBB", AF_BRIDGE, 0, 0, index, NUD_PERMANENT, NTF_SELF, 0)
+        body += _attr(NDA_LLADDR, _mac(mac)) + _attr(NDA_DST, ipaddress.ip_address(dst).packed)
+        self.request(RTM_NEWNEIGH, body, flags=NLM_F_CREATE | NLM_F_APPEND)
+
+    def neigh(self, index: int, address, mac: str):
+        """A permanent neighbour (ARP or NDP) entry: `address` is at `mac` on this link."""
+        a = ipaddress.ip_address(address)
+        fam = socket.AF_INET if a.version == 4 else socket.AF_INET6
+        body = struct.pack("BBHiHBB", fam, 0, 0, index, NUD_PERMANENT, 0, 0)
+        body += _attr(NDA_DST, a.packed) + _attr(NDA_LLADDR, _mac(mac))
+        self.request(RTM_NEWNEIGH, body, flags=NLM_F_CREATE | NLM_F_REPLACE)
+
+    def set_link(self, index: int, mtu: int = 0, mac: str = None):
+        attrs = (_u32(IFLA_MTU, mtu) if mtu else b"") + (_attr(IFLA_ADDRESS, _mac(mac))
+                                                          if mac else b"")
+        self.request(RTM_NEWLINK, _ifinfo(index) + attrs, flags=0)
 
     def bridge(self, ifname: str):
         data = (_u32(IFLA_BR_FORWARD_DELAY, 0) + _u32(IFLA_BR_STP_STATE, 0)

@@ -6,20 +6,24 @@ the kernel parts (topology, nft, probe) meet here.
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
 import os
 import subprocess
 
-import ipaddress
-
 import yaml
 
-from . import changes, conntrack, labfile, netns, nft, probe, state, topology
+from . import changes, conntrack, fabric, labfile, netns, nft, parts, probe, state, topology
 from .compiler import Compiler, diff_rulesets, set_name
 from .errors import EnvError, LabError
 from .evaluator import Decision, Evaluator
 from .model import PROTOCOLS, Lab, protocol_name
 
 DEFAULT_PORTS = ["tcp/22", "tcp/80", "udp/53", "icmp"]
+
+
+def _reason(e: BaseException) -> str:
+    return str(e) or type(e).__name__
 
 
 def require_environment():
@@ -69,10 +73,60 @@ def parse_proto(text: str, family: int):
     return proto, None
 
 
+def _each(calls: dict) -> tuple:
+    """Run calls (key -> fn()) at once, one thread each (hosts work in parallel):
+    (results, errors) by key."""
+    import threading
+    results, errors = {}, {}
+
+    def run(key, fn):
+        try:
+            results[key] = fn()
+        except BaseException as e:  # reported by host, never lost
+            errors[key] = e
+    threads = [threading.Thread(target=run, args=kv) for kv in calls.items()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors
+
+
+def _host_parts(lab: Lab) -> dict:
+    """host name -> the part driving it (None -> this process, for a one-host lab)."""
+    if not lab.hosts:
+        return {None: parts.LocalPart()}
+    control = os.path.join(state.lab_dir(lab.name), "ssh")
+    return {h.name: parts.AgentPart(h, parts.transport_for(h, control),
+                                    fabric.host_ns(lab.name, h.name) if h.simulated else None)
+            for h in lab.hosts}
+
+
 class LabSession:
     def __init__(self, lab: Lab):
         self.lab = lab
         self.evaluator = Evaluator(lab)
+        self.parts = _host_parts(lab)
+
+    def part_of(self, endpoint: str):
+        return self.parts[self.lab.host_of(endpoint)]
+
+    def _by_host(self, names) -> dict:
+        """host -> endpoint names on it, in the order given."""
+        out = {}
+        for n in names:
+            out.setdefault(self.lab.host_of(n), []).append(n)
+        return out
+
+    def _on_hosts(self, names, op, *args, **kw) -> dict:
+        """endpoint -> part.op(namespaces of those on its host, ...)[i], all hosts at once."""
+        groups = self._by_host(names)
+        results, errors = _each({
+            h: (lambda h=h, ns=ns: getattr(self.parts[h], op)(
+                [self.ns_of(n) for n in ns], *args, **kw)) for h, ns in groups.items()})
+        if errors:
+            raise next(iter(errors.values()))
+        return {n: r for h, ns in groups.items() for n, r in zip(ns, results[h])}
 
     # -- life cycle -------------------------------------------------------------
     @classmethod
@@ -96,9 +150,12 @@ class LabSession:
                 if st["sha256"] != state.digest(text):
                     raise LabError(f"lab {lab.name} is already up from a different file "
                                    f"({st['source']}); run: sgnet down {lab.name}")
-                if all(netns.exists(n) for n in names):
-                    topology.apply_groups(lab)  # idempotent: re-assert the groups
-                    return cls(lab)
+                sess = cls(lab)
+                if sess._all_there():
+                    sess._apply_groups(text, source)  # idempotent: re-assert the groups
+                    return sess
+            if lab.hosts:
+                return cls._up_hosts(lab, text, source, st, jobs)
             # A crash or a half-built lab: remove what is left before building anew.
             topology.teardown(lab.name, st["namespaces"] if st else ())
             state.save(lab.name, source, text, "building", names)
@@ -110,6 +167,71 @@ class LabSession:
                 raise
             state.save(lab.name, source, text, "up", names)
         return cls(lab)
+
+    def _all_there(self) -> bool:
+        if not self.lab.hosts:
+            return all(netns.exists(n) for n in topology.lab_namespaces(self.lab))
+        sim = fabric.simulated_namespaces(self.lab)
+        if not all(netns.exists(n) for n in sim):
+            return False
+        results, errors = _each({h.name: (lambda h=h: self.parts[h.name].exists(
+            fabric.host_namespaces(self.lab, h.name))) for h in self.lab.hosts})
+        return not errors and all(all(r) for r in results.values())
+
+    def _apply_groups(self, text: str, source: str):
+        if not self.lab.hosts:
+            return topology.apply_groups(self.lab)
+        _, errors = _each({h: (lambda h=h: p.apply_groups(text, source, h))
+                           for h, p in self.parts.items()})
+        if errors:
+            raise next(iter(errors.values()))
+
+    @classmethod
+    def _up_hosts(cls, lab, text, source, st, jobs) -> "LabSession":
+        """Build each host's part through its agent, all hosts at once. If one fails, what
+        was built on the others is removed (or, where a host cannot be reached, kept and
+        reported, for `down` to finish)."""
+        names = topology.lab_namespaces(lab)
+        if st is not None:
+            cls._down_hosts(lab, st["namespaces"])  # leftovers of a crash
+        state.save(lab.name, source, text, "building", names)
+        sess = cls(lab)
+        failed = {}
+        try:
+            fabric.build_simulated(lab) if lab.hosts[0].simulated else None
+        except BaseException as e:
+            failed["(simulated underlay)"] = e
+        if not failed:
+            _, failed = _each({h: (lambda h=h, p=p: p.build(text, source, h, jobs))
+                               for h, p in sess.parts.items()})
+        if not failed:
+            state.save(lab.name, source, text, "up", names)
+            return sess
+        why = "; ".join(f"host {h}: {_reason(e)}" if not str(e).startswith("host ")
+                        else str(e) for h, e in sorted(failed.items()))
+        kept = cls._down_hosts(lab, names)
+        if kept:
+            state.save(lab.name, source, text, "partial", names)
+            raise parts.HostError(f"lab {lab.name} failed: {why}. Could not remove what was "
+                                  f"built on {', '.join(kept)}: run sgnet down {lab.name} "
+                                  "when they are reachable")
+        state.forget(lab.name)
+        raise parts.HostError(f"lab {lab.name} failed: {why}. What was built on the other "
+                              "hosts has been removed")
+
+    @staticmethod
+    def _down_hosts(lab, names=()) -> list:
+        """Remove every host's part (hosts at once), then what is on this machine (the
+        simulated hosts, the underlay switch). The hosts that could not be cleaned."""
+        sess = LabSession(lab)
+        _, errors = _each({h.name: (lambda h=h: sess.parts[h.name].teardown(
+            lab.name, fabric.host_namespaces(lab, h.name) if h.simulated else None))
+            for h in lab.hosts})
+        for p in sess.parts.values():
+            if isinstance(p.transport, parts.Ssh):
+                p.transport.close()
+        topology.teardown(lab.name, names)
+        return sorted(errors)
 
     @classmethod
     def attach(cls, name: str, repair: bool = False) -> "LabSession":
@@ -136,7 +258,7 @@ class LabSession:
         if st is None or st["status"] != "changing":
             return False
         self._reload(st["text"], st["source"])
-        topology.apply_groups(self.lab)
+        self._apply_groups(st["text"], st["source"])
         self._recheck(self.lab.instances)
         state.save(self.lab.name, st["source"], st["text"], "up", st["namespaces"])
         return True
@@ -163,8 +285,11 @@ class LabSession:
                 raise LabError(f"{what} refused, the lab is unchanged: {e}") from None
             plan = self._plan(old, new)
             state.save(name, st["source"], text, "changing", st["namespaces"])
-            for inst_name, cmds in plan.items():
-                nft.apply(self.ns_of(inst_name), cmds)
+            _, errors = _each({h: (lambda h=h, ns=ns: self.parts[h].apply(
+                [(self.ns_of(n), plan[n]) for n in ns]))
+                for h, ns in self._by_host(plan).items()})
+            if errors:  # status stays 'changing': the next command repairs
+                raise next(iter(errors.values()))
             self._reload(text, st["source"])
             cut = self._recheck([new.instance(n) for n in plan])
             state.save(name, st["source"], text, "up", st["namespaces"])
@@ -235,11 +360,13 @@ class LabSession:
         packet is not a new connection: it is dropped); the others are kept."""
         directions = self.evaluator.profile.recheck
         cut = 0
-        for inst in instances:
-            ns = self.ns_of(inst.name)
-            if not conntrack.count(ns):
-                continue  # nothing tracked, nothing to re-check
-            for e in conntrack.entries(ns):
+        counts = self._on_hosts([i.name for i in instances], "ct_count")
+        busy = [i for i in instances if counts[i.name]]  # nothing tracked: nothing to check
+        listed = self._on_hosts([i.name for i in busy], "ct_entries")
+        for inst in busy:
+            doomed = []
+            for e in (conntrack.Entry(**dict(x, icmp=tuple(x["icmp"])))
+                      for x in listed[inst.name]):
                 src, dst = ipaddress.ip_address(e.src), ipaddress.ip_address(e.dst)
                 to_me = next((eni for eni in inst.enis if eni.owns(dst)), None)
                 from_me = next((eni for eni in inst.enis if eni.owns(src)), None)
@@ -252,8 +379,9 @@ class LabSession:
                 else:
                     continue
                 if d.verdict == "deny":
-                    conntrack.delete(ns, e)
-                    cut += 1
+                    doomed.append(dataclasses.asdict(e))
+            if doomed:
+                cut += self.part_of(inst.name).ct_delete(self.ns_of(inst.name), doomed)
         return cut
 
     def rule_add(self, group: str, **fields) -> dict:
@@ -277,8 +405,10 @@ class LabSession:
     def rule_hits(self) -> dict:
         """Packets and bytes each rule has matched in the kernel, per group and instance."""
         rows = {}
+        listings = self._on_hosts([i.name for i in self.lab.instances], "list_tables",
+                                  self.lab.name)
         for inst in self.lab.instances:
-            listing = nft.list_table(self.ns_of(inst.name), self.lab.name)
+            listing = listings[inst.name]
             for chain, comment, packets, nbytes in nft.rule_counters(listing):
                 if chain in ("input", "output"):
                     continue
@@ -300,6 +430,21 @@ class LabSession:
     def down(name: str, progress=None) -> list:
         with state.locked(name):
             st = state.load(name)
+            lab = None
+            if st is not None:
+                try:
+                    lab = labfile.parse_text(st["text"], st["source"])
+                except LabError:
+                    lab = None
+            if lab is not None and lab.hosts:
+                kept = LabSession._down_hosts(lab, st["namespaces"])
+                if kept:
+                    state.save(name, st["source"], st["text"], "partial", st["namespaces"])
+                    raise parts.HostError(f"lab {name}: could not reach {', '.join(kept)} "
+                                          "to remove its part; run sgnet down again when "
+                                          "they are reachable")
+                state.forget(name)
+                return list(st["namespaces"])
             removed = topology.teardown(name, st["namespaces"] if st else (), progress)
             state.forget(name)
         return removed
@@ -352,8 +497,8 @@ class LabSession:
                                  e.flow.protocol, e.flow.port, e.flow.family, tcp_flags)
                  for e in exps]
         with state.locked(self.lab.name):  # never interleaved with a change
-            results = probe.run(specs, timeout=timeout, progress=progress, pcap=pcap,
-                                jobs=jobs)
+            results = self._probe(specs, [e.flow.src for e in exps], timeout, progress,
+                                  pcap, jobs)
         out = []
         for e, r in zip(exps, results):
             out.append({"src": e.flow.src, "dst": e.flow.dst, "src_ip": e.flow.src_ip,
@@ -363,6 +508,29 @@ class LabSession:
                         "match": e.verdict == r.observed,
                         "decided_by": e.decided_by.to_dict()})
         return out
+
+    def _probe(self, specs, sources, timeout, progress, pcap, jobs) -> list:
+        """Each source's probes are sent on the host it runs on, every host at once."""
+        if not self.lab.hosts:
+            return probe.run(specs, timeout=timeout, progress=progress, pcap=pcap, jobs=jobs)
+        idx = {}
+        for i, src in enumerate(sources):
+            idx.setdefault(self.lab.host_of(src), []).append(i)
+        answers, errors = _each({h: (lambda h=h, ii=ii: self.parts[h].probe(
+            [dataclasses.asdict(specs[i]) for i in ii], timeout, jobs, pcap is not None))
+            for h, ii in idx.items()})
+        if errors:
+            raise next(iter(errors.values()))
+        results, packets = [None] * len(specs), []
+        for h, ii in idx.items():
+            for i, r in zip(ii, answers[h]["results"]):
+                results[i] = probe.ProbeResult(*r)
+            packets += [(t, bytes.fromhex(d)) for t, d in answers[h]["packets"]]
+            if progress:
+                progress(len(ii))
+        if pcap:
+            probe.write_pcap(pcap, packets)
+        return results
 
     def probe(self, src: str, dst: str, proto: str, family: int = 4,
               timeout: float = 1.0, tcp_flags: str = "S", pcap: str = None) -> dict:
@@ -468,10 +636,13 @@ class LabSession:
     def status(self) -> dict:
         lab = self.lab
         instances = []
+        everyone = [i.name for i in lab.instances] + [x.name for x in lab.externals]
+        up = self._on_hosts(everyone, "exists")
+        counts = self._on_hosts([i.name for i in lab.instances if up[i.name]], "ct_count")
         for inst in lab.instances:
             ns = self.ns_of(inst.name)
-            alive = netns.exists(ns)
-            tracked = conntrack.count(ns) if alive else None
+            alive = up[inst.name]
+            tracked = counts.get(inst.name)
             enis = []
             for eni in inst.enis:
                 rules = {d: len(self.evaluator.decision_list(eni, d).entries)
@@ -479,24 +650,35 @@ class LabSession:
                 enis.append({"ifname": eni.ifname, "subnet": eni.subnet, "ip": str(eni.ip),
                              "ipv6": str(eni.ipv6) if eni.ipv6 else None,
                              "groups": list(eni.groups), "rules": rules})
-            instances.append({"name": inst.name, "namespace": ns, "up": alive,
-                              "enis": enis, "conntrack_entries": tracked})
-        externals = [{"name": x.name, "ip": str(x.ip),
-                      "ipv6": str(x.ipv6) if x.ipv6 else None,
-                      "namespace": self.ns_of(x.name), "up": netns.exists(self.ns_of(x.name))}
+            instances.append(dict({"name": inst.name, "namespace": ns, "up": alive,
+                                   "enis": enis, "conntrack_entries": tracked},
+                                  **({"host": inst.host} if lab.hosts else {})))
+        externals = [dict({"name": x.name, "ip": str(x.ip),
+                           "ipv6": str(x.ipv6) if x.ipv6 else None,
+                           "namespace": self.ns_of(x.name), "up": up[x.name]},
+                          **({"host": x.host} if lab.hosts else {}))
                      for x in lab.externals]
         groups = {g.name: {"rules": len(g.rules), "builtin": g.builtin,
                            "members": [f"{e.instance}/{e.ifname}" for e in lab.enis_in(g.name)]}
                   for g in lab.groups.values()}
-        return {"lab": lab.name, "provider": lab.provider, "instances": instances,
-                "externals": externals, "groups": groups}
+        out = {"lab": lab.name, "provider": lab.provider, "instances": instances,
+               "externals": externals, "groups": groups}
+        if lab.hosts:
+            out["hosts"] = [{"name": h.name, "address": h.address, "simulated": h.simulated,
+                             "transport": self.parts[h.name].transport.name,
+                             "instances": len(fabric.instances_on(lab, h.name))}
+                            for h in lab.hosts]
+        return out
 
     def exec(self, name: str, cmd: list, **kw) -> subprocess.CompletedProcess:
         """Run a command inside an instance's or external's namespace."""
         if self.lab.instance(name) is None and self.lab.external(name) is None:
             raise LabError(f"{name!r} is not an instance or external of lab {self.lab.name}")
-        return subprocess.run(cmd, preexec_fn=netns.enter_in_child(self.ns_of(name)), **kw)
+        argv, enter = self.part_of(name).command(self.ns_of(name), cmd)
+        return subprocess.run(argv, preexec_fn=enter, **kw)
 
     def popen(self, name: str, cmd: list, **kw) -> subprocess.Popen:
-        """Start a long-running command (a server, a stream) inside a namespace."""
-        return subprocess.Popen(cmd, preexec_fn=netns.enter_in_child(self.ns_of(name)), **kw)
+        """Start a long-running command (a server, a stream) inside a namespace (on the
+        host it runs on)."""
+        argv, enter = self.part_of(name).command(self.ns_of(name), cmd)
+        return subprocess.Popen(argv, preexec_fn=enter, **kw)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import ipaddress
 import os
 
-from . import netns, nft, rtnl
+from . import fabric, netns, nft, rtnl
 from .compiler import Compiler, bridge_name
 from .model import Lab
 
@@ -46,8 +46,8 @@ GW_SYSCTLS = {"net.ipv4.ip_forward": 1, "net.ipv6.conf.all.forwarding": 1}
 OPTIONAL_SYSCTLS = {"net.ipv4.icmp_msgs_per_sec": 1000000, "net.ipv4.icmp_msgs_burst": 1000000}
 
 
-def gw_ns(lab_name: str) -> str:
-    return f"{lab_name}--gw"
+def gw_ns(lab_name: str, host: str = None) -> str:
+    return fabric.gw_ns(lab_name, host) if host else f"{lab_name}--gw"
 
 
 def ns_name(lab_name: str, endpoint: str) -> str:
@@ -55,6 +55,10 @@ def ns_name(lab_name: str, endpoint: str) -> str:
 
 
 def lab_namespaces(lab: Lab) -> list:
+    """Every namespace of the lab; over several hosts, those of every host."""
+    if lab.hosts:
+        return (fabric.simulated_namespaces(lab)
+                + [n for h in lab.hosts for n in fabric.host_namespaces(lab, h.name)])
     return ([gw_ns(lab.name)] + [ns_name(lab.name, i.name) for i in lab.instances]
             + [ns_name(lab.name, x.name) for x in lab.externals])
 
@@ -87,7 +91,9 @@ def _up(ipr, ifname):
     ipr.link("set", index=_idx(ipr, ifname), state="up")
 
 
-def _setup_gateway(lab: Lab):
+def _setup_gateway(lab: Lab, mtu: int = 0):
+    """Bridges with the subnets' gateway addresses; over several hosts, with the same MAC
+    on every host (an anycast gateway) and the overlay's MTU."""
     def work(ipr):
         _sysctls({**COMMON_SYSCTLS, **GW_SYSCTLS})
         _up(ipr, "lo")
@@ -96,6 +102,8 @@ def _setup_gateway(lab: Lab):
             ipr.link("add", ifname=br, kind="bridge", br_stp_state=0, br_forward_delay=0,
                      br_mcast_snooping=0)
             i = _idx(ipr, br)
+            if mtu:
+                ipr.link("set", index=i, address=fabric.gateway_mac(s), mtu=mtu)
             ipr.addr("add", index=i, address=str(s.gateway), prefixlen=s.cidr.prefixlen)
             if s.ipv6_cidr:
                 ipr.addr("add", index=i, address=str(s.gateway6),
@@ -109,7 +117,8 @@ def _host_ns(r):
     r.up(1)  # lo
 
 
-def _instance_work(lab: Lab, inst, gw_fd: int, ruleset: dict, ct_values: dict):
+def _instance_work(lab: Lab, inst, gw_fd: int, ruleset: dict, ct_values: dict,
+                   mtu: int = 0):
     """Everything inside one new instance namespace, in its own thread, with one netlink
     socket: sysctls, a veth per ENI (its peer placed straight into the gateway), addresses,
     routes (subnet routes per ENI, lower ENI number wins; the default route through the
@@ -122,7 +131,8 @@ def _instance_work(lab: Lab, inst, gw_fd: int, ruleset: dict, ct_values: dict):
         v6_default = None
         for eni in inst.enis:
             subnet = lab.subnet(eni.subnet)
-            r.veth(eni.ifname, f"{lab.name}i{inst.index}e{eni.index}", gw_fd)
+            r.veth(eni.ifname, f"{lab.name}i{inst.index}e{eni.index}", gw_fd, mtu,
+                   fabric.eni_mac(inst, eni) if mtu else None)
             i = r.index(eni.ifname)
             r.up(i)
             table = 100 + eni.index
@@ -152,10 +162,10 @@ def _instance_work(lab: Lab, inst, gw_fd: int, ruleset: dict, ct_values: dict):
     return work
 
 
-def _external_work(lab: Lab, x, gw_fd: int):
+def _external_work(lab: Lab, x, gw_fd: int, mtu: int = 0):
     def work(r):
         _host_ns(r)
-        r.veth("eth0", f"{lab.name}x{x.index}", gw_fd)
+        r.veth("eth0", f"{lab.name}x{x.index}", gw_fd, mtu)
         i = r.index("eth0")
         r.up(i)
         r.addr(i, x.ip, 32)
@@ -167,15 +177,15 @@ def _external_work(lab: Lab, x, gw_fd: int):
     return work
 
 
-def _gateway_ports(lab: Lab):
+def _gateway_ports(lab: Lab, instances, externals):
     """In the gateway, once every peer is there: ENI peers onto their subnet's bridge, and
     the point-to-point link of each external."""
     def work(r):
         bridges = {s.name: r.index(bridge_name(lab, s)) for s in lab.subnets}
-        for inst in lab.instances:
+        for inst in instances:
             for eni in inst.enis:
                 r.up(r.index(f"{lab.name}i{inst.index}e{eni.index}"), master=bridges[eni.subnet])
-        for x in lab.externals:
+        for x in externals:
             i = r.index(f"{lab.name}x{x.index}")
             r.up(i)
             r.addr(i, GW_LINK4, 32)
@@ -190,7 +200,7 @@ def default_jobs() -> int:
     return os.cpu_count() or 1
 
 
-def _build_part(lab: Lab, instances, gw_fd: int, ct_values: dict, report):
+def _build_part(lab: Lab, instances, gw_fd: int, ct_values: dict, report, mtu: int = 0):
     comp = Compiler(lab)
     rulesets = {}  # instances with the same groups per ENI get the very same ruleset
     for inst in instances:
@@ -198,7 +208,7 @@ def _build_part(lab: Lab, instances, gw_fd: int, ct_values: dict, report):
         if shape not in rulesets:
             rulesets[shape] = comp.compile_instance(inst, fresh=True)
         netns.create(ns_name(lab.name, inst.name),
-                     then=_instance_work(lab, inst, gw_fd, rulesets[shape], ct_values),
+                     then=_instance_work(lab, inst, gw_fd, rulesets[shape], ct_values, mtu),
                      lean=True)
         report()
 
@@ -251,53 +261,64 @@ class SgnetBuildError(RuntimeError):
     pass
 
 
-def build(lab: Lab, progress=None, jobs=None):
-    """Create every namespace, link, address and route of the lab with its groups.
+def build(lab: Lab, progress=None, jobs=None, host: str = None):
+    """Create every namespace, link, address and route of the lab with its groups (over
+    several hosts: this host's part, joined to the others by the VXLAN overlay).
 
     The gateway is set up first; then each instance namespace gets all of its work done by
     one short-lived thread with one netlink socket (sgnet.rtnl), the instances shared out
     among `jobs` forked workers; the gateway's ports are wired last."""
     from . import conntrack
     from .providers import get_profile
-    gw = gw_ns(lab.name)
-    netns.create(gw, then=_setup_gateway(lab))
+    instances, externals, mtu = lab.instances, lab.externals, 0
+    if host is not None:
+        h = lab.host(host)
+        instances, externals = fabric.instances_on(lab, host), fabric.externals_on(lab, host)
+        mtu = fabric.overlay_mtu(fabric.underlay_mtu(fabric.underlay_ip(h)))
+    gw = gw_ns(lab.name, host)
+    netns.create(gw, then=_setup_gateway(lab, mtu))
+    if host is not None:
+        fabric.attach_overlay(lab, h, gw, mtu)
     nft.apply(gw, Compiler(lab).compile_gateway())
     timeout = lab.settings.get("conntrack_timeout") or get_profile(lab.provider).conntrack_timeout
     ct_values = conntrack.sysctls(timeout)
-    jobs = max(1, min(jobs or default_jobs(), len(lab.instances) // 50 or 1))
+    jobs = max(1, min(jobs or default_jobs(), len(instances) // 50 or 1))
     gw_fd = netns.open_fd(gw)
     try:
         if jobs == 1:
-            _build_part(lab, lab.instances, gw_fd, ct_values, progress or (lambda: None))
+            _build_part(lab, instances, gw_fd, ct_values, progress or (lambda: None), mtu)
         else:
-            parts = [lab.instances[k::jobs] for k in range(jobs)]
+            parts = [instances[k::jobs] for k in range(jobs)]
             _in_workers(jobs, parts, lambda part, report: _build_part(
-                lab, part, gw_fd, ct_values, report), progress)
-        for x in lab.externals:
-            netns.create(ns_name(lab.name, x.name), then=_external_work(lab, x, gw_fd),
+                lab, part, gw_fd, ct_values, report, mtu), progress)
+        for x in externals:
+            netns.create(ns_name(lab.name, x.name), then=_external_work(lab, x, gw_fd, mtu),
                          lean=True)
     finally:
         os.close(gw_fd)
-    netns.run(gw, _gateway_ports(lab), lean=True)
+    netns.run(gw, _gateway_ports(lab, instances, externals), lean=True)
 
 
-def apply_groups(lab: Lab):
-    """Compile and apply every instance's ruleset: one atomic transaction per namespace;
-    then the provider's connection tracking (the sysctls exist once conntrack is loaded)."""
+def apply_groups(lab: Lab, host: str = None):
+    """Compile and apply every instance's ruleset (over several hosts: this host's): one
+    atomic transaction per namespace; then the provider's connection tracking (the sysctls
+    exist once conntrack is loaded)."""
     from . import conntrack
     from .providers import get_profile
     comp = Compiler(lab)
-    nft.apply(gw_ns(lab.name), comp.compile_gateway())
+    nft.apply(gw_ns(lab.name, host), comp.compile_gateway())
     timeout = lab.settings.get("conntrack_timeout") or get_profile(lab.provider).conntrack_timeout
-    for inst in lab.instances:
+    for inst in (lab.instances if host is None else fabric.instances_on(lab, host)):
         ns = ns_name(lab.name, inst.name)
         nft.apply(ns, comp.compile_instance(inst))
         conntrack.configure(ns, timeout)
 
 
-def teardown(lab_name: str, extra=(), progress=None):
-    """Remove every namespace of the lab (by its prefix, plus any named in its state)."""
-    names = set(netns.list_names(f"{lab_name}-")) | {n for n in extra if netns.exists(n)}
+def teardown(lab_name: str, extra=(), progress=None, only=None):
+    """Remove every namespace of the lab (by its prefix, plus any named in its state); with
+    `only`, exactly those (one simulated host's part, beside the other hosts' parts)."""
+    names = ({n for n in only if netns.exists(n)} if only is not None else
+             set(netns.list_names(f"{lab_name}-")) | {n for n in extra if netns.exists(n)})
     nft.forget(f"{lab_name}-")
     pids = netns.pids_by_namespace()  # one walk of /proc, not one per namespace
     for n in sorted(names):

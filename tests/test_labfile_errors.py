@@ -119,6 +119,19 @@ def _fill_subnet_c(doc):
     doc["instances"] += [{"name": f"db{n}", "subnet": "subnet-c"} for n in range(2, 7)]
 
 
+def _hosts(hosts=None, placement=None, instance_host=None, external_host=None):
+    def mutate(doc):
+        doc["hosts"] = hosts if hosts is not None else [{"name": "hv1", "simulated": True},
+                                                       {"name": "hv2", "simulated": True}]
+        if placement is not None:
+            doc["placement"] = placement
+        if instance_host is not None:
+            doc["instances"][0]["host"] = instance_host
+        if external_host is not None:
+            doc["externals"][0]["host"] = external_host
+    return mutate
+
+
 def _too_many_enis(doc):
     doc["instances"][0]["secondary_enis"] = [{"subnet": "subnet-b"} for _ in range(10)]
 
@@ -352,7 +365,35 @@ CASES = [
          "instances[1].security_groups[1]", "app"),
     case("too-many-enis", _too_many_enis, "instances[0].secondary_enis", "10"),
     case("instance-on-a-host", set_("instances[0].host", "hv1"), "instances[0].host", "hv1"),
-    case("hosts-not-supported", set_("hosts", [{"name": "hv1", "simulated": True}]), "hosts",
+    # -- hosts and placement ---------------------------------------------------------------------
+    case("placement-without-hosts", set_("placement", "round-robin"), "placement",
+         "round-robin"),
+    case("placement-unknown", _hosts(placement="spread"), "placement", "spread",
+         "round-robin"),
+    case("hosts-empty", set_("hosts", []), "hosts", "is empty"),
+    case("host-bad-name", _hosts(hosts=[{"name": "HV_1", "simulated": True}]),
+         "hosts[0].name", "HV_1", "[a-z0-9]"),
+    case("host-duplicate", _hosts(hosts=[{"name": "hv1", "simulated": True}] * 2),
+         "hosts[1].name", "hv1"),
+    case("host-real-without-address", _hosts(hosts=[{"name": "hv1"}]), "hosts[0].address",
+         "simulated"),
+    case("host-bad-address", _hosts(hosts=[{"name": "hv1", "address": "hv1.example"}]),
+         "hosts[0].address", "hv1.example"),
+    case("host-shared-address", _hosts(hosts=[{"name": "hv1", "address": "192.0.2.1"},
+                                              {"name": "hv2", "address": "192.0.2.1"}]),
+         "hosts[1].address", "192.0.2.1"),
+    case("host-mixed", _hosts(hosts=[{"name": "hv1", "address": "192.0.2.1"},
+                                     {"name": "hv2", "simulated": True}]), "hosts", "hv2"),
+    case("host-bad-port", _hosts(hosts=[{"name": "hv1", "simulated": True,
+                                         "ssh_port": 70000}]), "hosts[0].ssh_port", "70000"),
+    case("host-bad-user", _hosts(hosts=[{"name": "hv1", "simulated": True,
+                                         "ssh_user": "root; rm"}]), "hosts[0].ssh_user",
+         "root; rm"),
+    case("host-unknown-key", _hosts(hosts=[{"name": "hv1", "simulated": True, "zone": 1}]),
+         "hosts[0].zone", "zone"),
+    case("instance-unknown-host", _hosts(instance_host="hv9"), "instances[0].host", "hv9",
+         "hv1"),
+    case("external-unknown-host", _hosts(external_host="hv9"), "externals[0].host", "hv9",
          "hv1"),
     # -- groups ------------------------------------------------------------------------------------
     case("huawei-group-type-advanced", set_("security_groups[0].type", "advanced"),
