@@ -292,8 +292,8 @@ def run(argv) -> int:
         require_environment()
         from . import netns, state
         if args.all:
-            labs = set(state.known_labs()) | {n[:-4] for n in netns.list_names()
-                                             if n.endswith("--gw")}
+            labs = set(state.known_labs()) | {n.split("--")[0] for n in netns.list_names()
+                                             if "--gw" in n or n.endswith("--ul")}
         else:
             labs = {_pick_lab(args.lab)}
         removed = {}
