@@ -219,9 +219,14 @@ def format_matrix(m) -> str:
 
 def format_status(st) -> str:
     lines = [f"lab {st['lab']} ({st['provider']})"]
+    for h in st.get("hosts", []):
+        where = "simulated" if h["simulated"] else h["address"]
+        lines.append(f"  host {h['name']} ({where}, {h['transport']}): "
+                     f"{h['instances']} instances")
     for i in st["instances"]:
+        on = f" on {i['host']}" if "host" in i else ""
         lines.append(f"  {i['name']}  [{'up' if i['up'] else 'DOWN'}] namespace {i['namespace']}"
-                     f", conntrack entries {i['conntrack_entries']}")
+                     f"{on}, conntrack entries {i['conntrack_entries']}")
         for e in i["enis"]:
             v6 = f" {e['ipv6']}" if e["ipv6"] else ""
             lines.append(f"    {e['ifname']} {e['subnet']} {e['ip']}{v6} groups "
@@ -229,7 +234,9 @@ def format_status(st) -> str:
                          f"out {e['rules']['egress']})")
     for x in st["externals"]:
         v6 = f" {x['ipv6']}" if x["ipv6"] else ""
-        lines.append(f"  {x['name']}  [{'up' if x['up'] else 'DOWN'}] external {x['ip']}{v6}")
+        on = f" on {x['host']}" if "host" in x else ""
+        lines.append(f"  {x['name']}  [{'up' if x['up'] else 'DOWN'}] external {x['ip']}{v6}"
+                     f"{on}")
     return "\n".join(lines)
 
 

@@ -35,7 +35,8 @@ INSTANCE_KEYS = ("name", "subnet", "ip", "ipv6", "security_groups", "secondary_e
 ENI_KEYS = ("subnet", "ip", "ipv6", "security_groups", "secondary_ips")
 EXTERNAL_KEYS = ("name", "ip", "ipv6", "host")
 PREFIX_LIST_KEYS = ("name", "entries")
-HOST_KEYS = ("name", "address", "ssh_user", "ssh_port", "simulated", "command")
+HOST_KEYS = ("name", "address", "ssh_user", "ssh_port", "ssh_identity", "ssh_options",
+             "simulated", "command")
 HOST_NAME = re.compile(r"^[a-z0-9]{1,8}$")
 PLACEMENTS = ("round-robin",)
 MAX_HOSTS = 250  # simulated underlay: one /24
@@ -263,7 +264,16 @@ def _parse_hosts(p, raw) -> list:
         if not isinstance(command, str) or not command.strip():
             p.fail(f"{path}.command", "must be the command that runs sgnet on the host",
                    command, "e.g. sgnet or /opt/sgnet/.venv/bin/sgnet")
-        hosts.append(Host(name, i, address, user, port, simulated, command))
+        identity = h.get("ssh_identity")
+        if identity is not None and (not isinstance(identity, str) or not identity):
+            p.fail(f"{path}.ssh_identity", "must be the path of a private key file", identity)
+        options = p.seq(h.get("ssh_options"), f"{path}.ssh_options")
+        for k, o in enumerate(options):
+            if not isinstance(o, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*[= ]\S.*", o):
+                p.fail(f"{path}.ssh_options[{k}]", "not an ssh option", o,
+                       "Key=Value, e.g. ProxyJump=bastion")
+        hosts.append(Host(name, i, address, user, port, simulated, command, identity,
+                          tuple(options)))
     if len({h.simulated for h in hosts}) > 1:
         p.fail("hosts", "mixes simulated and real hosts: a simulated host's underlay cannot "
                "reach a real one", [h.name for h in hosts])

@@ -191,6 +191,8 @@ class Host:
     ssh_port: int = 22
     simulated: bool = False
     command: str = "sgnet"  # how sgnet is run on the host
+    ssh_identity: Optional[str] = None  # a private key file; else ssh's own configuration
+    ssh_options: tuple = ()  # extra ssh -o options, "Key=Value"
 
 
 @dataclass

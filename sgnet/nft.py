@@ -86,7 +86,9 @@ def list_table(ns: str, table: str) -> dict:
     def work():
         with _lock:
             ctx = _context()
-            rc, out, err = ctx.cmd(f"list table inet {table}")
+            # JSON, not `list table inet NAME`: a lab name may be an nft keyword (mh, ah...)
+            rc, out, err = ctx.json_cmd({"nftables": [
+                {"list": {"table": {"family": "inet", "name": table}}}]})
         if rc != 0:
             return None
         return json.loads(out) if isinstance(out, str) else out

@@ -129,7 +129,12 @@ class Ssh:
                      "-o", "ConnectTimeout=5", "-o", "ServerAliveInterval=5",
                      "-o", "ServerAliveCountMax=3",
                      "-o", "StrictHostKeyChecking=accept-new",
-                     "-p", str(host.ssh_port), "-l", host.ssh_user, host.address]
+                     "-p", str(host.ssh_port), "-l", host.ssh_user]
+        if host.ssh_identity:
+            self.base += ["-o", "IdentitiesOnly=yes", "-i", host.ssh_identity]
+        for o in host.ssh_options:
+            self.base += ["-o", o]
+        self.base.append(host.address)
         self.remote = (["sudo", "-n"] if host.ssh_user != "root" else []) + \
             shlex.split(host.command)
 

@@ -507,6 +507,9 @@ class LabSession:
                         "expected": e.verdict, "observed": r.observed, "detail": r.detail,
                         "match": e.verdict == r.observed,
                         "decided_by": e.decided_by.to_dict()})
+            if self.lab.hosts:  # where each end runs (externals too)
+                out[-1]["src_host"] = self.lab.host_of(e.flow.src)
+                out[-1]["dst_host"] = self.lab.host_of(e.flow.dst)
         return out
 
     def _probe(self, specs, sources, timeout, progress, pcap, jobs) -> list:

@@ -1,0 +1,317 @@
+"""Labs over several hosts, on the real kernel (needs root): three simulated hypervisors
+joined by VXLAN over an underlay switch, each host's part built and driven by its own
+`sgnet agent` (local exec here; over SSH in test_multihost_ssh.py)."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sgnet import fabric, netns, state
+from sgnet.parts import HostError
+from sgnet.session import LabSession
+
+pytestmark = pytest.mark.kernel
+LABS = Path(__file__).parent / "labs"
+SGNET = [sys.executable, "-m", "sgnet"]
+HOST_FIELDS = ("src_host", "dst_host")
+
+
+def raw_lab(name="mh"):
+    return dict(yaml.safe_load((LABS / "multihost.yaml").read_text()), name=name)
+
+
+def one_host(raw):
+    raw = dict(raw)
+    raw.pop("hosts"), raw.pop("placement")
+    for key in ("instances", "externals"):
+        raw[key] = [{k: v for k, v in x.items() if k != "host"} for x in raw[key]]
+    return raw
+
+
+def ip_json(ns, *args):
+    out = subprocess.run(["ip", "-j", "-d", "-n", ns, *args], capture_output=True,
+                         text=True, check=True).stdout
+    return json.loads(out or "[]")
+
+
+def fdb(ns, dev):
+    out = subprocess.run(["bridge", "-j", "-n", ns, "fdb", "show", "dev", dev],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out or "[]")
+
+
+def snmp(ns, key):
+    """A counter of /proc/net/snmp inside a namespace, e.g. ('Ip', 'FragCreates')."""
+    def read():
+        lines = [ln.split() for ln in open("/proc/thread-self/net/snmp")]
+        for names, values in zip(lines[::2], lines[1::2]):
+            if names[0] == key[0] + ":":
+                return int(values[names.index(key[1])])
+    return netns.call(ns, read)
+
+
+def _dev_rx(dev):
+    for line in open("/proc/thread-self/net/dev"):
+        if line.strip().startswith(dev + ":"):
+            return int(line.split(":")[1].split()[1])
+    raise KeyError(dev)
+
+
+@pytest.fixture(scope="module")
+def lab():
+    text = yaml.safe_dump(raw_lab())
+    sess = LabSession.up_from_text(text, "multihost.yaml")
+    yield sess
+    LabSession.down("mh")
+    assert not netns.list_names("mh-")
+
+
+def test_each_host_holds_its_part_and_the_host_holds_nothing(lab):
+    before_root = {name for _, name in socket.if_nameindex()}
+    names = set(netns.list_names("mh-"))
+    assert names == {"mh--ul", "mh--h-hv1", "mh--h-hv2", "mh--h-hv3", "mh--gw-hv1",
+                     "mh--gw-hv2", "mh--gw-hv3", "mh-web1", "mh-web2", "mh-db1", "mh-db2",
+                     "mh-misc", "mh-lone", "mh-internet", "mh-office"}
+    assert not any(n.startswith("mh") for n in before_root)  # no lab link in the root
+    for h in lab.lab.hosts:
+        # the simulated hypervisor: only its uplink; the VXLAN devices live in the gateway
+        links = {link["ifname"] for link in ip_json(fabric.host_ns("mh", h.name), "link")}
+        assert links == {"lo", "ul0"}
+        gw = {link["ifname"]: link for link in ip_json(fabric.gw_ns("mh", h.name), "link")}
+        for s in lab.lab.subnets:
+            vx = gw[fabric.vxlan_name(lab.lab, s)]
+            info = vx["linkinfo"]["info_data"]
+            assert vx["linkinfo"]["info_kind"] == "vxlan"
+            assert info["id"] == fabric.vni(lab.lab, s)
+            assert info["local"] == fabric.underlay_ip(h) and info["port"] == 4789
+            assert info["learning"] is False
+            assert vx["master"] == f"mhb{s.index}" and vx["mtu"] == 1450
+            assert gw[f"mhb{s.index}"]["address"] == fabric.gateway_mac(s)  # anycast
+
+
+def test_static_forwarding_entries(lab):
+    entries = fdb("mh--gw-hv2", "mhv0")  # subnet front, seen from hv2
+    flood = sorted(e["dst"] for e in entries if e["mac"] == "00:00:00:00:00:00")
+    assert flood == ["198.18.0.1", "198.18.0.3"]
+    remote = {e["mac"]: e["dst"] for e in entries if "dst" in e and e["mac"] != "00:00:00:00:00:00"}
+    web1, misc = lab.lab.instance("web1"), lab.lab.instance("misc")
+    assert remote == {fabric.eni_mac(web1, web1.primary): "198.18.0.1",
+                      fabric.eni_mac(misc, misc.primary): "198.18.0.1"}
+
+
+def test_members_of_one_group_on_different_hosts_reach_each_other(lab):
+    assert lab.lab.host_of("web1") != lab.lab.host_of("web2")
+    server = lab.popen("web2", [sys.executable, "-c", ECHO, "0.0.0.0", "80"],
+                       stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout.readline().strip() == "ready"
+        web2 = str(lab.lab.instance("web2").primary.ip)
+        r = lab.exec("web1", [sys.executable, "-c", CLIENT, web2, "80", "hello over vxlan"],
+                     capture_output=True, text=True, timeout=20)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.strip() == "hello over vxlan"
+    finally:
+        server.kill()
+        server.wait()
+    for src, dst, proto in (("web1", "web2", "tcp/80"), ("db2", "db1", "icmp"),
+                            ("web2", "db1", "tcp/5432")):
+        rec = lab.probe(src, dst, proto)
+        assert rec["observed"] == rec["expected"] == "allow", rec
+        assert rec["src_host"] != rec["dst_host"]
+    rec = lab.probe("web1", "db1", "icmp")  # denied by db's rule 1, across hosts
+    assert rec["observed"] == rec["expected"] == "deny"
+
+
+def test_mtu_is_lowered_and_nothing_is_fragmented(lab):
+    eth0 = ip_json("mh-web1", "link", "show", "eth0")[0]
+    assert eth0["mtu"] == 1450 and eth0["address"] == fabric.eni_mac(
+        lab.lab.instance("web1"), lab.lab.instance("web1").primary)
+    assert ip_json("mh--h-hv2", "link", "show", "ul0")[0]["mtu"] == 1500
+    frags = sum(snmp(fabric.host_ns("mh", h.name), ("Ip", "FragCreates"))
+                for h in lab.lab.hosts)
+    rx_before = _underlay_rx(lab)
+    web2 = str(lab.lab.instance("web2").primary.ip)
+    server = lab.popen("web2", [sys.executable, "-c", UDP_SINK, "0.0.0.0", "9999"],
+                       stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout.readline().strip() == "ready"
+        r = lab.exec("web1", [sys.executable, "-c", UDP_DF, web2, "9999", "1450"],
+                     capture_output=True, text=True, timeout=20)
+        assert r.stdout.strip() == "sent", r.stderr
+        assert server.stdout.readline().strip() == "1422"  # a full 1450-byte packet arrived
+        r = lab.exec("web1", [sys.executable, "-c", UDP_DF, web2, "9999", "1451"],
+                     capture_output=True, text=True, timeout=20)
+        assert r.stdout.strip() == "too big"  # refused at the source, never fragmented
+    finally:
+        server.kill()
+        server.wait()
+    assert _underlay_rx(lab) > rx_before  # it did cross the underlay
+    assert sum(snmp(fabric.host_ns("mh", h.name), ("Ip", "FragCreates"))
+               for h in lab.lab.hosts) == frags
+
+
+def _underlay_rx(lab):
+    return sum(netns.call(fabric.host_ns("mh", h.name), lambda: _dev_rx("ul0"))
+               for h in lab.lab.hosts)
+
+
+def test_live_changes_exec_and_status_across_hosts(lab):
+    assert lab.probe("web2", "db1", "tcp/22")["observed"] == "deny"
+    out = lab.rule_add("db", direction="ingress", action="allow", protocol="tcp", ports="22",
+                       remote="10.10.1.0/24")
+    assert out["instances_updated"] == ["db1", "db2"]  # on hv3 and hv1
+    assert {lab.lab.host_of(n) for n in out["instances_updated"]} == {"hv1", "hv3"}
+    rec = lab.probe("web2", "db1", "tcp/22")
+    assert rec["observed"] == rec["expected"] == "allow"
+    # a tracked session on db1 (hv3) is re-checked through hv3's agent when the rule goes
+    server = lab.popen("db1", [sys.executable, "-c", ECHO, "0.0.0.0", "22"],
+                       stdout=subprocess.PIPE, text=True)
+    client = None
+    try:
+        assert server.stdout.readline().strip() == "ready"
+        db1 = str(lab.lab.instance("db1").primary.ip)
+        client = lab.popen("web2", [sys.executable, "-c", HOLD, db1, "22"],
+                           stdout=subprocess.PIPE, text=True)
+        assert client.stdout.readline().strip() == "connected"
+        st = lab.status()
+        row = next(i for i in st["instances"] if i["name"] == "db1")
+        assert row["host"] == "hv3" and row["up"] and row["conntrack_entries"] >= 1
+        out = lab.rule_delete("db", direction="ingress", action="allow", protocol="tcp",
+                              ports="22", remote="10.10.1.0/24")
+        assert out["sessions_cut"] >= 1
+    finally:
+        for p in (client, server):
+            if p is not None:
+                p.kill()
+                p.wait()
+    assert lab.probe("web2", "db1", "tcp/22")["observed"] == "deny"
+    r = lab.exec("db1", ["ip", "-j", "addr", "show", "eth0"], capture_output=True, text=True)
+    assert str(lab.lab.instance("db1").primary.ip) in r.stdout
+    st = lab.status()
+    assert [h["name"] for h in st["hosts"]] == ["hv1", "hv2", "hv3"]
+    assert all(i["up"] for i in st["instances"] + st["externals"])
+    assert lab.probe("web1", "db1", "icmp")["observed"] == "deny"  # db rule 1, on hv3
+    hits = lab.rule_hits()["rules"]
+    assert any(r["group"] == "db" and r["rule"] == 1 and r["instances"].get("db1")
+               for r in hits)
+
+
+def test_matrix_is_the_one_host_matrix_byte_for_byte(tmp_path):
+    """The same file with and without hosts: `matrix --json` prints the same bytes once the
+    host fields are taken out (both families)."""
+    multi, single = tmp_path / "multi.yaml", tmp_path / "single.yaml"
+    multi.write_text(yaml.safe_dump(raw_lab("mhc")))
+    single.write_text(yaml.safe_dump(one_host(raw_lab("mhc"))))
+    outputs = {}
+    for kind, path in (("multi", multi), ("single", single)):
+        subprocess.run([*SGNET, "up", str(path)], check=True, capture_output=True)
+        try:
+            for fam in ([], ["-6"]):
+                r = subprocess.run([*SGNET, "matrix", "mhc", "--json", *fam],
+                                   capture_output=True, text=True)
+                assert r.returncode == 0, r.stdout[-2000:] + r.stderr
+                outputs[kind, tuple(fam)] = r.stdout
+        finally:
+            subprocess.run([*SGNET, "down", "mhc"], check=True, capture_output=True)
+    for fam in ([], ["-6"]):
+        m = json.loads(outputs["multi", tuple(fam)])
+        assert all(set(HOST_FIELDS) <= set(r) for r in m["results"])
+        assert any(r["src_host"] != r["dst_host"] for r in m["results"])
+        for r in m["results"]:
+            for k in HOST_FIELDS:
+                del r[k]
+        assert _reformat(m) == outputs["single", tuple(fam)]
+        assert m["summary"]["wrong"] == 0 and m["summary"]["total"] > 100
+    assert not netns.list_names("mhc-")
+
+
+def _reformat(m):
+    """The CLI's own JSON printer, for the byte comparison."""
+    from sgnet import cli
+    import io
+    import contextlib
+
+    class A:
+        json = True
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        cli._out(A(), m, "")
+    return buf.getvalue()
+
+
+def test_a_host_failing_mid_way_is_named_and_the_others_are_cleaned(tmp_path):
+    """hv3's build fails half-way (one of its instances' namespaces is taken): the error
+    names hv3, and what hv1 and hv2 had built is removed."""
+    raw = raw_lab("mhf")
+    netns.create("mhf-db1")  # db1 is placed on hv3
+    with pytest.raises(HostError) as e:
+        LabSession.up_from_text(yaml.safe_dump(raw), "mhf.yaml")
+    assert "host hv3" in str(e.value) and "hv1" not in str(e.value).split("removed")[0]
+    assert netns.list_names("mhf-") == []
+    assert state.load("mhf") is None
+
+
+def test_an_unreachable_host_is_named_and_nothing_is_left(tmp_path):
+    raw = raw_lab("mhu")
+    # hv2 is reached over SSH at a port where nothing listens
+    raw["hosts"][1] = {"name": "hv2", "simulated": True, "address": "127.0.0.1",
+                       "ssh_port": _closed_port(), "ssh_options": [
+                           f"UserKnownHostsFile={tmp_path}/known_hosts"]}
+    with pytest.raises(HostError) as e:
+        LabSession.up_from_text(yaml.safe_dump(raw), "mhu.yaml")
+    assert "host hv2" in str(e.value) and "ssh" in str(e.value)
+    assert netns.list_names("mhu-") == []
+
+
+def _closed_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+ECHO = """
+import socket, sys, threading
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(8); print("ready", flush=True)
+def serve(c):
+    while True:
+        d = c.recv(4096)
+        if not d: break
+        c.sendall(d)
+while True:
+    c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
+"""
+CLIENT = """
+import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+c.sendall(sys.argv[3].encode()); print(c.recv(4096).decode())
+"""
+HOLD = """
+import socket, sys, time
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+c.sendall(b"x"); c.recv(1); print("connected", flush=True); time.sleep(60)
+"""
+UDP_SINK = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((sys.argv[1], int(sys.argv[2])))
+print("ready", flush=True)
+while True:
+    d, _ = s.recvfrom(65535); print(len(d), flush=True)
+"""
+UDP_DF = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, 10, 2)  # IP_MTU_DISCOVER = IP_PMTUDISC_DO: never fragment
+try:
+    s.sendto(b"x" * (int(sys.argv[3]) - 28), (sys.argv[1], int(sys.argv[2]))); print("sent")
+except OSError:
+    print("too big")
+"""
