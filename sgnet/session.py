@@ -224,9 +224,13 @@ class LabSession:
         """Remove every host's part (hosts at once), then what is on this machine (the
         simulated hosts, the underlay switch). The hosts that could not be cleaned."""
         sess = LabSession(lab)
+        # A simulated host whose own namespace is gone has nothing left but what the
+        # teardown on this machine, below, removes.
+        hosts = [h for h in lab.hosts
+                 if not h.simulated or netns.exists(fabric.host_ns(lab.name, h.name))]
         _, errors = _each({h.name: (lambda h=h: sess.parts[h.name].teardown(
             lab.name, fabric.host_namespaces(lab, h.name) if h.simulated else None))
-            for h in lab.hosts})
+            for h in hosts})
         for p in sess.parts.values():
             if isinstance(p.transport, parts.Ssh):
                 p.transport.close()
@@ -441,8 +445,8 @@ class LabSession:
                 if kept:
                     state.save(name, st["source"], st["text"], "partial", st["namespaces"])
                     raise parts.HostError(f"lab {name}: could not reach {', '.join(kept)} "
-                                          "to remove its part; run sgnet down again when "
-                                          "they are reachable")
+                                          "to remove what the lab has there; run sgnet "
+                                          "down again once reachable")
                 state.forget(name)
                 return list(st["namespaces"])
             removed = topology.teardown(name, st["namespaces"] if st else (), progress)
