@@ -9,7 +9,11 @@ if [ "$(id -u)" != 0 ]; then
     exit 3
 fi
 packages="nftables libnftables1 python3-nftables conntrack iproute2 iperf3 tcpdump
-          python3 python3-venv python3-pip procps chromium fonts-dejavu-core"
+          python3 python3-venv python3-pip procps chromium fonts-dejavu-core openssh-client"
+# --test: what the test suite needs besides: sshd, which the multi-host tests start
+# themselves on 127.0.0.1 (the package's own service is not started).
+test_packages="openssh-server"
+[ "${1:-}" = "--test" ] && packages="$packages $test_packages"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
@@ -19,7 +23,16 @@ if [ -n "$missing" ]; then
     echo "installing:$missing"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q
-    apt-get install -y -q --no-install-recommends $missing
+    # No service may start while installing (openssh-server would listen on port 22):
+    # Debian's policy-rc.d convention, only where the machine has none of its own.
+    guard=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+        chmod +x /usr/sbin/policy-rc.d
+        guard=/usr/sbin/policy-rc.d
+    fi
+    apt-get install -y -q --no-install-recommends $missing || { [ -z "$guard" ] || rm -f "$guard"; exit 1; }
+    [ -z "$guard" ] || rm -f "$guard"
 fi
 venv=${SGNET_VENV:-$here/.venv}
 if [ ! -x "$venv/bin/python" ]; then

@@ -3,7 +3,16 @@
 # Extra arguments go to pytest. Fails if any sgnet namespace is left behind.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-"$here/scripts/install.sh"
+"$here/scripts/install.sh" --test
+# Vagrant, to check the Vagrantfiles with `vagrant validate` (tests/test_vagrant.py): from
+# Debian's packages when they have it; otherwise the test says why it cannot run.
+if ! command -v vagrant >/dev/null; then
+    if ! out=$(DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+            vagrant 2>&1); then
+        export SGNET_NO_VAGRANT="apt-get install vagrant failed: $(echo "$out" | tail -1)"
+        echo "test.sh: $SGNET_NO_VAGRANT" >&2
+    fi
+fi
 cd "$here"
 before=$(ip netns list 2>/dev/null | awk '{print $1}' | sort)
 rc=0

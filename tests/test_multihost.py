@@ -315,3 +315,21 @@ try:
 except OSError:
     print("too big")
 """
+
+
+def test_the_vagrant_lab_runs_on_simulated_hosts():
+    """vagrant/multi/lab.yaml with its three VMs swapped for simulated hosts of the same
+    names: same placement, every verdict as the provider's rules say."""
+    raw = yaml.safe_load((Path(__file__).parent.parent / "vagrant/multi/lab.yaml")
+                         .read_text())
+    raw["hosts"] = [{"name": h["name"], "simulated": True} for h in raw["hosts"]]
+    sess = LabSession.up_from_text(yaml.safe_dump(raw), "vagrant-multi")
+    try:
+        assert {i.host for i in sess.lab.instances} == {"vm1", "vm2", "vm3"}
+        for fam in (4, 6):
+            m = sess.matrix(family=fam)
+            assert m["summary"]["wrong"] == 0 and m["summary"]["total"] > 50, \
+                [r for r in m["results"] if not r["match"]][:3]
+    finally:
+        LabSession.down(raw["name"])
+    assert not netns.list_names(raw["name"] + "-")
