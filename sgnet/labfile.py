@@ -274,6 +274,10 @@ def _parse_hosts(p, raw) -> list:
                        "Key=Value, e.g. ProxyJump=bastion")
         hosts.append(Host(name, i, address, user, port, simulated, command, identity,
                           tuple(options)))
+    if len({ipaddress.ip_address(h.address).version for h in hosts
+            if h.address and not h.simulated}) > 1:
+        p.fail("hosts", "mixes IPv4 and IPv6 addresses: the VXLAN underlay is one family",
+               [h.address for h in hosts])
     if len({h.simulated for h in hosts}) > 1:
         p.fail("hosts", "mixes simulated and real hosts: a simulated host's underlay cannot "
                "reach a real one", [h.name for h in hosts])

@@ -274,7 +274,9 @@ def build(lab: Lab, progress=None, jobs=None, host: str = None):
     if host is not None:
         h = lab.host(host)
         instances, externals = fabric.instances_on(lab, host), fabric.externals_on(lab, host)
-        mtu = fabric.overlay_mtu(fabric.underlay_mtu(fabric.underlay_ip(h)))
+        local = fabric.underlay_ip(h)
+        mtu = fabric.overlay_mtu(fabric.underlay_mtu(local),
+                                 ipaddress.ip_address(local).version)
     gw = gw_ns(lab.name, host)
     netns.create(gw, then=_setup_gateway(lab, mtu))
     if host is not None:

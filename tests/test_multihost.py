@@ -202,6 +202,22 @@ def test_live_changes_exec_and_status_across_hosts(lab):
                for r in hits)
 
 
+def test_up_again_is_idempotent_and_pcap_gathers_every_host(lab, tmp_path):
+    names = set(netns.list_names("mh-"))
+    inodes = {n: os.stat(netns.path(n)).st_ino for n in names}
+    again = LabSession.up_from_text(yaml.safe_dump(raw_lab()), "multihost.yaml")
+    assert {n: os.stat(netns.path(n)).st_ino for n in netns.list_names("mh-")} == inodes
+    pcap = tmp_path / "probes.pcap"
+    flows = [("web1", "web2", 6, 80, 4), ("web2", "db1", 6, 5432, 4), ("db1", "db2", 1, None, 4)]
+    records = again.verdicts(flows, pcap=str(pcap))
+    assert [r["src_host"] for r in records] == ["hv1", "hv2", "hv3"]
+    assert all(r["match"] for r in records)
+    from scapy.all import IP, rdpcap
+    sources = {p[IP].src for p in rdpcap(str(pcap)) if IP in p}
+    for name in ("web1", "web2", "db1"):  # sent on three different hosts, in one file
+        assert str(again.lab.instance(name).primary.ip) in sources
+
+
 def test_matrix_is_the_one_host_matrix_byte_for_byte(tmp_path):
     """The same file with and without hosts: `matrix --json` prints the same bytes once the
     host fields are taken out (both families)."""
