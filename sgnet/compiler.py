@@ -235,7 +235,15 @@ class Compiler:
                 {"delete": {"table": {"family": "inet", "name": t}}},
                 {"add": {"table": {"family": "inet", "name": t}}},
                 {"add": {"chain": self._t(name="forward", type="filter", hook="forward",
+                                          prio=0, policy="accept")}},
+                {"add": {"chain": self._t(name="output", type="filter", hook="output",
                                           prio=0, policy="accept")}}]
+        # Within a subnet the gateway routes back out of the same bridge; an IPv6 router
+        # then sends redirects (IPv4's are off by sysctl): instances must keep sending
+        # through the gateway, whose neighbours are all permanent (sgnet.macs).
+        cmds.append(self._rule("output", [
+            _m({"payload": {"protocol": "icmpv6", "field": "type"}}, "nd-redirect"),
+            {"drop": None}], "no redirects: every ENI reaches its subnet through the gateway"))
         if len(self.lab.vpcs) > 1:
             for vpc in self.lab.vpcs:
                 mine = [bridge_name(self.lab, s) for s in vpc.subnets]

@@ -24,6 +24,7 @@ import json
 import subprocess
 import zlib
 
+from .macs import eni_mac, transit_mac
 from .model import Host, Lab
 
 VXLAN_PORT = 4789
@@ -69,19 +70,6 @@ def vxlan_name(lab: Lab, subnet) -> str:
 
 def transit_name(lab: Lab) -> str:
     return f"{lab.name}vt"
-
-
-def eni_mac(inst, eni) -> str:
-    i = inst.index
-    return f"02:73:{(i >> 16) & 255:02x}:{(i >> 8) & 255:02x}:{i & 255:02x}:{eni.index:02x}"
-
-
-def gateway_mac(subnet) -> str:
-    return f"02:67:00:00:{(subnet.index >> 8) & 255:02x}:{subnet.index & 255:02x}"
-
-
-def transit_mac(host: Host) -> str:
-    return f"02:74:00:00:00:{host.index + 1:02x}"
 
 
 def transit_ip(host: Host, family: int = 4) -> str:
@@ -216,11 +204,11 @@ def attach_overlay(lab: Lab, host: Host, gw: str, mtu: int):
                         continue
                     mac = eni_mac(inst, eni)
                     r.fdb(i, mac, vtep)
-                    # Static neighbours for the anycast gateway: a remote ENI's answer to
-                    # this gateway's ARP or NDP request would reach its own host's gateway
-                    # (same MAC), never this one.
-                    for fam in (4, 6):
-                        for a in eni.addresses(fam):
+                    # A permanent neighbour, as for local ENIs (sgnet.macs); here it is also
+                    # the only way: a remote ENI's answer to this gateway's ARP or NDP
+                    # request would reach its own host's gateway (same MAC), never this one.
+                    for a in (eni.ip, eni.ipv6):
+                        if a is not None:
                             r.neigh(br, a, mac)
         t = r.index(transit_name(lab))
         r.up(t)

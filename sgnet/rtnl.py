@@ -31,7 +31,7 @@ IFA_ADDRESS, IFA_LOCAL, IFA_FLAGS = 1, 2, 8
 IFA_F_NODAD = 0x02
 RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_TABLE = 1, 4, 5, 6, 15
 FRA_SRC, FRA_PRIORITY, FRA_TABLE = 2, 6, 15
-RT_TABLE_MAIN, RT_TABLE_LOCAL, RTPROT_STATIC, FR_ACT_TO_TBL = 254, 255, 4, 1
+RT_TABLE_MAIN, RT_TABLE_LOCAL, RTPROT_STATIC, FR_ACT_TO_TBL, RTNH_F_ONLINK = 254, 255, 4, 1, 4
 RTN_UNICAST, RTN_LOCAL = 1, 2
 SCOPE_UNIVERSE, SCOPE_LINK, SCOPE_HOST = 0, 253, 254
 
@@ -101,12 +101,13 @@ class Rtnl:
     def index(ifname: str) -> int:
         return socket.if_nametoindex(ifname)  # a socket of this thread: this namespace
 
-    def veth(self, ifname: str, peer: str, peer_ns_fd: int, mtu: int = 0, mac: str = None):
+    def veth(self, ifname: str, peer: str, peer_ns_fd: int, mtu: int = 0, mac: str = None,
+             peer_mac: str = None):
         """A veth pair: `ifname` here, `peer` straight into another namespace; both ends
-        get `mtu` when given, this end `mac` when given."""
+        get `mtu` when given, this end `mac` and the peer `peer_mac` when given."""
         link = _u32(IFLA_MTU, mtu) if mtu else b""
         peer_msg = (_ifinfo() + _str(IFLA_IFNAME, peer) + _u32(IFLA_NET_NS_FD, peer_ns_fd)
-                    + link)
+                    + link + (_attr(IFLA_ADDRESS, _mac(peer_mac)) if peer_mac else b""))
         info = _str(IFLA_INFO_KIND, "veth") + _attr(IFLA_INFO_DATA,
                                                       _attr(VETH_INFO_PEER, peer_msg))
         if mac:
@@ -175,11 +176,14 @@ class Rtnl:
         self.request(RTM_NEWADDR, body)
 
     def route(self, dst: str, oif: int, gateway=None, table: int = RT_TABLE_MAIN,
-              priority: int = 0, scope: int = SCOPE_UNIVERSE, rtype: int = RTN_UNICAST):
+              priority: int = 0, scope: int = SCOPE_UNIVERSE, rtype: int = RTN_UNICAST,
+              onlink: bool = False):
+        """onlink: the gateway is on this link, whatever the addresses say (an ENI's
+        address is a /32: its subnet is reached through the gateway)."""
         net = ipaddress.ip_network(dst)
         fam = socket.AF_INET if net.version == 4 else socket.AF_INET6
         body = struct.pack("BBBBBBBBI", fam, net.prefixlen, 0, 0, min(table, 255),
-                           RTPROT_STATIC, scope, rtype, 0)
+                           RTPROT_STATIC, scope, rtype, RTNH_F_ONLINK if onlink else 0)
         if net.prefixlen:
             body += _attr(RTA_DST, net.network_address.packed)
         body += _u32(RTA_OIF, oif) + _u32(RTA_TABLE, table)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import ipaddress
 import os
 
-from . import fabric, netns, nft, rtnl
+from . import fabric, macs, netns, nft, rtnl
 from .compiler import Compiler, bridge_name
 from .model import Lab
 
@@ -42,7 +42,10 @@ HOST_SYSCTLS = {  # instances and externals are hosts, not routers
     "net.ipv4.conf.all.arp_ignore": 0, "net.ipv4.conf.default.arp_ignore": 1,
     "net.ipv4.conf.all.arp_announce": 2, "net.ipv4.conf.default.arp_announce": 2,
 }
-GW_SYSCTLS = {"net.ipv4.ip_forward": 1, "net.ipv6.conf.all.forwarding": 1}
+GW_SYSCTLS = {"net.ipv4.ip_forward": 1, "net.ipv6.conf.all.forwarding": 1,
+              # Traffic within a subnet is routed back out of the bridge it came from: no
+              # redirects (instances would then resolve each other's addresses themselves).
+              "net.ipv4.conf.all.send_redirects": 0, "net.ipv4.conf.default.send_redirects": 0}
 OPTIONAL_SYSCTLS = {"net.ipv4.icmp_msgs_per_sec": 1000000, "net.ipv4.icmp_msgs_burst": 1000000}
 
 
@@ -92,8 +95,8 @@ def _up(ipr, ifname):
 
 
 def _setup_gateway(lab: Lab, mtu: int = 0):
-    """Bridges with the subnets' gateway addresses; over several hosts, with the same MAC
-    on every host (an anycast gateway) and the overlay's MTU."""
+    """Bridges with the subnets' gateway addresses and fixed MACs (sgnet.macs; over
+    several hosts, the same on every host: an anycast gateway), and the overlay's MTU."""
     def work(ipr):
         _sysctls({**COMMON_SYSCTLS, **GW_SYSCTLS})
         _up(ipr, "lo")
@@ -102,8 +105,7 @@ def _setup_gateway(lab: Lab, mtu: int = 0):
             ipr.link("add", ifname=br, kind="bridge", br_stp_state=0, br_forward_delay=0,
                      br_mcast_snooping=0)
             i = _idx(ipr, br)
-            if mtu:
-                ipr.link("set", index=i, address=fabric.gateway_mac(s), mtu=mtu)
+            ipr.link("set", index=i, address=macs.gateway_mac(s), **({"mtu": mtu} if mtu else {}))
             ipr.addr("add", index=i, address=str(s.gateway), prefixlen=s.cidr.prefixlen)
             if s.ipv6_cidr:
                 ipr.addr("add", index=i, address=str(s.gateway6),
@@ -121,9 +123,14 @@ def _instance_work(lab: Lab, inst, gw_fd: int, ruleset: dict, ct_values: dict,
                    mtu: int = 0):
     """Everything inside one new instance namespace, in its own thread, with one netlink
     socket: sysctls, a veth per ENI (its peer placed straight into the gateway), addresses,
-    routes (subnet routes per ENI, lower ENI number wins; the default route through the
-    primary ENI; source routing so each ENI answers through itself), the groups' ruleset
-    (a fresh table: no replacement needed) and connection tracking."""
+    routes, the groups' ruleset (a fresh table: no replacement needed) and connection
+    tracking.
+
+    As on a cloud's virtual switch, an ENI reaches its whole subnet through the subnet's
+    gateway: its address is a /32 (/128), its routes go on-link through the gateway, whose
+    MAC is a permanent neighbour; so nothing is resolved dynamically (sgnet.macs). Subnet
+    routes per ENI, lower ENI number wins; the default route through the primary ENI;
+    source routing so each ENI answers through itself."""
     ns = ns_name(lab.name, inst.name)
 
     def work(r):
@@ -131,17 +138,20 @@ def _instance_work(lab: Lab, inst, gw_fd: int, ruleset: dict, ct_values: dict,
         v6_default = None
         for eni in inst.enis:
             subnet = lab.subnet(eni.subnet)
+            gw_mac = macs.gateway_mac(subnet)
             r.veth(eni.ifname, f"{lab.name}i{inst.index}e{eni.index}", gw_fd, mtu,
-                   fabric.eni_mac(inst, eni) if mtu else None)
+                   macs.eni_mac(inst, eni))
             i = r.index(eni.ifname)
             r.up(i)
             table = 100 + eni.index
-            r.addr(i, eni.ip, subnet.cidr.prefixlen)
-            r.route("0.0.0.0/0", i, subnet.gateway, table=table)
-            r.route(str(subnet.cidr), i, table=table, scope=rtnl.SCOPE_LINK)
+            r.addr(i, eni.ip, 32)
+            r.neigh(i, subnet.gateway, gw_mac)
+            r.route("0.0.0.0/0", i, subnet.gateway, table=table, onlink=True)
+            r.route(str(subnet.cidr), i, subnet.gateway, table=table, onlink=True)
+            r.route(str(subnet.cidr), i, subnet.gateway, priority=eni.index, onlink=True)
             r.rule_from(eni.ip, table, 1000 + eni.index)
             if eni.index == 0:
-                r.route("0.0.0.0/0", i, subnet.gateway)
+                r.route("0.0.0.0/0", i, subnet.gateway, onlink=True)
             if eni.secondary:
                 r.local_block(*eni.secondary)
                 for net in ipaddress.summarize_address_range(*eni.secondary):
@@ -149,14 +159,16 @@ def _instance_work(lab: Lab, inst, gw_fd: int, ruleset: dict, ct_values: dict,
                 netns.sysctl({f"net.ipv4.conf.{eni.ifname}.arp_ignore": 0})
             if eni.ipv6:
                 r.addr(i, eni.ipv6, 128, nodad=True)
-                r.route(str(subnet.ipv6_cidr), i, priority=100 + eni.index)
-                r.route(str(subnet.ipv6_cidr), i, table=table)
-                r.route("::/0", i, subnet.gateway6, table=table)
+                r.neigh(i, subnet.gateway6, gw_mac)
+                r.route(str(subnet.ipv6_cidr), i, subnet.gateway6, priority=100 + eni.index,
+                        onlink=True)
+                r.route(str(subnet.ipv6_cidr), i, subnet.gateway6, table=table, onlink=True)
+                r.route("::/0", i, subnet.gateway6, table=table, onlink=True)
                 r.rule_from(eni.ipv6, table, 1000 + eni.index)
                 if v6_default is None:
                     v6_default = (i, subnet.gateway6)
         if v6_default is not None:
-            r.route("::/0", v6_default[0], v6_default[1])
+            r.route("::/0", v6_default[0], v6_default[1], onlink=True)
         nft.apply_here(ns, ruleset, keep=False)
         netns.sysctl(ct_values)
     return work
@@ -165,14 +177,16 @@ def _instance_work(lab: Lab, inst, gw_fd: int, ruleset: dict, ct_values: dict,
 def _external_work(lab: Lab, x, gw_fd: int, mtu: int = 0):
     def work(r):
         _host_ns(r)
-        r.veth("eth0", f"{lab.name}x{x.index}", gw_fd, mtu)
+        r.veth("eth0", f"{lab.name}x{x.index}", gw_fd, mtu, macs.external_mac(x),
+               macs.external_link_mac(x))
         i = r.index("eth0")
         r.up(i)
         r.addr(i, x.ip, 32)
-        r.route(f"{GW_LINK4}/32", i, scope=rtnl.SCOPE_LINK)
-        r.route("0.0.0.0/0", i, GW_LINK4)
+        r.neigh(i, GW_LINK4, macs.external_link_mac(x))
+        r.route("0.0.0.0/0", i, GW_LINK4, onlink=True)
         if x.ipv6:
             r.addr(i, x.ipv6, 128, nodad=True)
+            r.neigh(i, GW_LINK6, macs.external_link_mac(x))
             r.route("::/0", i, GW_LINK6)
     return work
 
@@ -184,15 +198,22 @@ def _gateway_ports(lab: Lab, instances, externals):
         bridges = {s.name: r.index(bridge_name(lab, s)) for s in lab.subnets}
         for inst in instances:
             for eni in inst.enis:
-                r.up(r.index(f"{lab.name}i{inst.index}e{eni.index}"), master=bridges[eni.subnet])
+                br = bridges[eni.subnet]
+                r.up(r.index(f"{lab.name}i{inst.index}e{eni.index}"), master=br)
+                mac = macs.eni_mac(inst, eni)
+                r.neigh(br, eni.ip, mac)
+                if eni.ipv6:
+                    r.neigh(br, eni.ipv6, mac)
         for x in externals:
             i = r.index(f"{lab.name}x{x.index}")
             r.up(i)
             r.addr(i, GW_LINK4, 32)
             r.route(f"{x.ip}/32", i, scope=rtnl.SCOPE_LINK)
+            r.neigh(i, x.ip, macs.external_mac(x))
             if x.ipv6:
                 r.addr(i, GW_LINK6, 64, nodad=True)
                 r.route(f"{x.ipv6}/128", i)
+                r.neigh(i, x.ipv6, macs.external_mac(x))
     return work
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sgnet import fabric, labfile, parts, topology
+from sgnet import fabric, labfile, macs, parts, topology
 
 LABS = Path(__file__).parent / "labs"
 
@@ -72,11 +72,13 @@ def test_overlay_numbers_are_distinct(multi):
     assert len(set(vnis)) == len(vnis) and all(0 < v < 1 << 24 for v in vnis)
     other = lab_from(dict(yaml.safe_load((LABS / "multihost.yaml").read_text()), name="zz"))
     assert fabric.transit_vni(other) != fabric.transit_vni(multi)  # labs sharing hosts
-    macs = [fabric.eni_mac(i, e) for i in multi.instances for e in i.enis]
-    macs += [fabric.gateway_mac(s) for s in multi.subnets]
-    macs += [fabric.transit_mac(h) for h in multi.hosts]
-    assert len(set(macs)) == len(macs)
-    for m in macs:  # locally administered unicast
+    fixed = [macs.eni_mac(i, e) for i in multi.instances for e in i.enis]
+    fixed += [macs.gateway_mac(s) for s in multi.subnets]
+    fixed += [macs.transit_mac(h) for h in multi.hosts]
+    fixed += [macs.external_mac(x) for x in multi.externals]
+    fixed += [macs.external_link_mac(x) for x in multi.externals]
+    assert len(set(fixed)) == len(fixed)
+    for m in fixed:  # locally administered unicast
         first = int(m.split(":")[0], 16)
         assert first & 2 and not first & 1
     assert [fabric.underlay_ip(h) for h in multi.hosts] == ["198.18.0.1", "198.18.0.2",

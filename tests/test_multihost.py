@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sgnet import fabric, netns, state
+from sgnet import fabric, macs, netns, state
+
+sys.path.insert(0, str(Path(__file__).parent / "helpers"))
+from ports import free_port  # noqa: E402
 from sgnet.parts import HostError
 from sgnet.session import LabSession
 
@@ -92,7 +95,7 @@ def test_each_host_holds_its_part_and_the_host_holds_nothing(lab):
             assert info["local"] == fabric.underlay_ip(h) and info["port"] == 4789
             assert info["learning"] is False
             assert vx["master"] == f"mhb{s.index}" and vx["mtu"] == 1450
-            assert gw[f"mhb{s.index}"]["address"] == fabric.gateway_mac(s)  # anycast
+            assert gw[f"mhb{s.index}"]["address"] == macs.gateway_mac(s)  # anycast
 
 
 def test_static_forwarding_entries(lab):
@@ -101,8 +104,8 @@ def test_static_forwarding_entries(lab):
     assert flood == ["198.18.0.1", "198.18.0.3"]
     remote = {e["mac"]: e["dst"] for e in entries if "dst" in e and e["mac"] != "00:00:00:00:00:00"}
     web1, misc = lab.lab.instance("web1"), lab.lab.instance("misc")
-    assert remote == {fabric.eni_mac(web1, web1.primary): "198.18.0.1",
-                      fabric.eni_mac(misc, misc.primary): "198.18.0.1"}
+    assert remote == {macs.eni_mac(web1, web1.primary): "198.18.0.1",
+                      macs.eni_mac(misc, misc.primary): "198.18.0.1"}
 
 
 def test_members_of_one_group_on_different_hosts_reach_each_other(lab):
@@ -130,7 +133,7 @@ def test_members_of_one_group_on_different_hosts_reach_each_other(lab):
 
 def test_mtu_is_lowered_and_nothing_is_fragmented(lab):
     eth0 = ip_json("mh-web1", "link", "show", "eth0")[0]
-    assert eth0["mtu"] == 1450 and eth0["address"] == fabric.eni_mac(
+    assert eth0["mtu"] == 1450 and eth0["address"] == macs.eni_mac(
         lab.lab.instance("web1"), lab.lab.instance("web1").primary)
     assert ip_json("mh--h-hv2", "link", "show", "ul0")[0]["mtu"] == 1500
     frags = sum(snmp(fabric.host_ns("mh", h.name), ("Ip", "FragCreates"))
@@ -277,20 +280,12 @@ def test_an_unreachable_host_is_named_and_nothing_is_left(tmp_path):
     raw = raw_lab("mhu")
     # hv2 is reached over SSH at a port where nothing listens
     raw["hosts"][1] = {"name": "hv2", "simulated": True, "address": "127.0.0.1",
-                       "ssh_port": _closed_port(), "ssh_options": [
+                       "ssh_port": free_port(), "ssh_options": [
                            f"UserKnownHostsFile={tmp_path}/known_hosts"]}
     with pytest.raises(HostError) as e:
         LabSession.up_from_text(yaml.safe_dump(raw), "mhu.yaml")
     assert "host hv2" in str(e.value) and "ssh" in str(e.value)
     assert netns.list_names("mhu-") == []
-
-
-def _closed_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 ECHO = """

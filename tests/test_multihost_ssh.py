@@ -17,26 +17,20 @@ import pytest
 import yaml
 
 from sgnet import netns, state
-from sgnet.parts import HostError
+
+sys.path.insert(0, str(Path(__file__).parent / "helpers"))
+from ports import free_port  # noqa: E402
 
 pytestmark = pytest.mark.kernel
 LABS = Path(__file__).parent / "labs"
 SGNET = [sys.executable, "-m", "sgnet"]
 
 
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 class Sshd:
     def __init__(self, workdir: Path):
         self.dir = workdir
         self.dir.chmod(0o700)
-        self.port = _free_port()
+        self.port = free_port()
         for key in ("host_key", "client_key"):
             subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
                             str(self.dir / key)], check=True)

@@ -49,7 +49,12 @@ def main():
                 f"{b['per_instance_growth']:.2f} (at most 1.5: "
                 f"{yes(b['per_instance_growth'] <= 1.5)})",
                 f"- sgnet's peak RSS building and probing N={big['n']}: {b['peak_rss_mb']} MB "
-                f"(at most 300: {yes(b['peak_rss_mb'] <= 300)})", ""]
+                f"(at most 300: {yes(b['peak_rss_mb'] <= 300)})"]
+        if big.get("probe_summary"):
+            ps = big["probe_summary"]
+            out.append(f"- probing ten sources' rows of the N={big['n']} matrix: {ps['total']} "
+                       f"verdicts in {big['probe_s']:.2f} s, {ps['wrong']} wrong")
+        out.append("")
     d = load("datapath")
     if d:
         out += ["## 2. Datapath: first-packet cost flat in rule count", "",
@@ -98,6 +103,27 @@ def main():
                 f"(target 5,000: {yes(p['permitted_verdicts_per_s'] >= 5000)})",
                 f"- same verdicts as one at a time on the sample: "
                 f"{p['sample_same_verdicts']}/{p['sample']}", ""]
+    m = load("multihost")
+    if m:
+        out += ["## 5. Labs over several hosts (simulated, on this one machine)", "",
+                f"Machine: {m['machine']}; medians of {m['rounds']} interleaved rounds. "
+                "Simulated hosts share this machine's CPUs: the bring-up rows show what the "
+                "agents and the overlay cost, not the speed-up of separate machines.", "",
+                "| instances | hosts | up | ratio to one host | down | static overlay "
+                "entries, busiest host |", "|---|---|---|---|---|---|"]
+        for r in m["bringup"]:
+            out.append(f"| {r['n']} | {r['hosts']} | {r['up_s']:.2f} s | "
+                       f"{r['up_ratio_to_one_host']:.2f}x | {r['down_s']:.2f} s | "
+                       f"{r['static_entries_per_host']} |")
+        dp = m["datapath"]
+        out += ["", "Between two instances of one subnet, through VXLAN (on two hosts) "
+                "against the same pair on one host:", "",
+                "| path | new TCP connections/s | iperf3 Gbit/s |", "|---|---|---|",
+                f"| same host | {dp['near']['conn_per_s']:.0f} | {dp['near']['gbit_s']:.2f} |",
+                f"| two hosts (VXLAN) | {dp['far']['conn_per_s']:.0f} | "
+                f"{dp['far']['gbit_s']:.2f} |", "",
+                f"- across hosts: connections {dp['conn_ratio']:.2f}x, throughput "
+                f"{dp['throughput_ratio']:.2f}x the same-host path", ""]
     text = "\n".join(out) + "\n"
     with open(os.path.join(ROOT, "docs", "benchmarks.md"), "w") as f:
         f.write(text)

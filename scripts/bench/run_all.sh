@@ -10,5 +10,6 @@ cd "$here"
 "$py" scripts/bench/groups.py --json docs/bench/groups.json
 "$py" scripts/bench/probe.py --json docs/bench/probe.json
 "$py" scripts/bench/capacity.py --json docs/bench/capacity.json
+"$py" scripts/bench/multihost.py --json docs/bench/multihost.json
 "$py" scripts/bench/report.py
 "$py" scripts/bench/scale_doc.py > /dev/null
