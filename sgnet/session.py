@@ -92,6 +92,14 @@ def _each(calls: dict) -> tuple:
     return results, errors
 
 
+def _lab_of_state(st):
+    """The lab a state on disk was built from (None if its file no longer parses)."""
+    try:
+        return labfile.parse_text(st["text"], st["source"])
+    except LabError:
+        return None
+
+
 def _host_parts(lab: Lab) -> dict:
     """host name -> the part driving it (None -> this process, for a one-host lab)."""
     if not lab.hosts:
@@ -154,10 +162,14 @@ class LabSession:
                 if sess._all_there():
                     sess._apply_groups(text, source)  # idempotent: re-assert the groups
                     return sess
+            # A crash or a half-built lab: remove what is left before building anew (on
+            # every host it had, which may not be those of this file).
+            if st is not None:
+                cls._remove_previous(st)
+            else:
+                topology.teardown(lab.name)  # by name prefix: a crash that lost its state
             if lab.hosts:
-                return cls._up_hosts(lab, text, source, st, jobs)
-            # A crash or a half-built lab: remove what is left before building anew.
-            topology.teardown(lab.name, st["namespaces"] if st else ())
+                return cls._up_hosts(lab, text, source, jobs)
             state.save(lab.name, source, text, "building", names)
             try:
                 topology.build(lab, progress, jobs)
@@ -187,20 +199,32 @@ class LabSession:
             raise next(iter(errors.values()))
 
     @classmethod
-    def _up_hosts(cls, lab, text, source, st, jobs) -> "LabSession":
+    def _remove_previous(cls, st):
+        """What a lab's earlier state says was built, removed, on its hosts too."""
+        old = _lab_of_state(st)
+        if old is not None and old.hosts:
+            kept = cls._down_hosts(old, st["namespaces"])
+            if kept:
+                raise parts.HostError(f"lab {old.name}: what an earlier run built on "
+                                      f"{', '.join(kept)} cannot be removed (unreachable); "
+                                      f"run sgnet down {old.name} once they answer")
+        else:
+            topology.teardown(st["lab"], st["namespaces"])
+
+    @classmethod
+    def _up_hosts(cls, lab, text, source, jobs) -> "LabSession":
         """Build each host's part through its agent, all hosts at once. If one fails, what
         was built on the others is removed (or, where a host cannot be reached, kept and
         reported, for `down` to finish)."""
         names = topology.lab_namespaces(lab)
-        if st is not None:
-            cls._down_hosts(lab, st["namespaces"])  # leftovers of a crash
         state.save(lab.name, source, text, "building", names)
         sess = cls(lab)
         failed = {}
-        try:
-            fabric.build_simulated(lab) if lab.hosts[0].simulated else None
-        except BaseException as e:
-            failed["(simulated underlay)"] = e
+        if lab.hosts[0].simulated:
+            try:
+                fabric.build_simulated(lab)
+            except BaseException as e:
+                failed["(simulated underlay)"] = e
         if not failed:
             _, failed = _each({h: (lambda h=h, p=p: p.build(text, source, h, jobs))
                                for h, p in sess.parts.items()})
@@ -434,12 +458,7 @@ class LabSession:
     def down(name: str, progress=None) -> list:
         with state.locked(name):
             st = state.load(name)
-            lab = None
-            if st is not None:
-                try:
-                    lab = labfile.parse_text(st["text"], st["source"])
-                except LabError:
-                    lab = None
+            lab = _lab_of_state(st) if st is not None else None
             if lab is not None and lab.hosts:
                 kept = LabSession._down_hosts(lab, st["namespaces"])
                 if kept:

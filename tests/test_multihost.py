@@ -4,9 +4,12 @@ joined by VXLAN over an underlay switch, each host's part built and driven by it
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -264,16 +267,48 @@ def _reformat(m):
     return buf.getvalue()
 
 
-def test_a_host_failing_mid_way_is_named_and_the_others_are_cleaned(tmp_path):
-    """hv3's build fails half-way (one of its instances' namespaces is taken): the error
-    names hv3, and what hv1 and hv2 had built is removed."""
+def test_a_host_dying_mid_way_is_named_and_the_others_are_cleaned():
+    """hv3's agent is killed half-way through building its part (SIGKILL, as a crash or
+    a lost machine would): the error names hv3, and what every host had built, hv3's half
+    included, is removed."""
     raw = raw_lab("mhf")
-    netns.create("mhf-db1")  # db1 is placed on hv3
-    with pytest.raises(HostError) as e:
-        LabSession.up_from_text(yaml.safe_dump(raw), "mhf.yaml")
-    assert "host hv3" in str(e.value) and "hv1" not in str(e.value).split("removed")[0]
+    raw["instances"] += [{"name": f"x{i}", "subnet": "back", "host": "hv3"}
+                         for i in range(150)]
+    outcome = {}
+
+    def up():
+        try:
+            LabSession.up_from_text(yaml.safe_dump(raw), "mhf.yaml")
+        except Exception as e:  # noqa: BLE001 (examined below)
+            outcome["error"] = e
+    t = threading.Thread(target=up)
+    t.start()
+    killed, deadline = [], time.monotonic() + 60
+    while t.is_alive() and not killed and time.monotonic() < deadline:
+        if len(netns.list_names("mhf-x")) >= 20:  # hv3 is part-way through
+            killed = [pid for pid in _pids_with("--netns mhf--h-hv3")]
+            for pid in killed:
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.002)
+    t.join(120)
+    assert killed, "hv3's agent was never seen building"
+    assert isinstance(outcome.get("error"), HostError), outcome
+    assert "host hv3" in str(outcome["error"]) and "removed" in str(outcome["error"])
     assert netns.list_names("mhf-") == []
     assert state.load("mhf") is None
+
+
+def _pids_with(text):
+    out = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in cmd and " agent " in cmd:
+            out.append(int(pid))
+    return out
 
 
 def test_an_unreachable_host_is_named_and_nothing_is_left(tmp_path):
@@ -344,3 +379,21 @@ def test_the_vagrant_lab_runs_on_simulated_hosts():
     finally:
         LabSession.down(raw["name"])
     assert not netns.list_names(raw["name"] + "-")
+
+
+def test_a_new_up_first_removes_what_an_interrupted_run_left_on_its_hosts():
+    """An earlier multi-host run of the lab was interrupted (state `partial`); bringing up
+    the same lab on one host removes the old parts from every host of the old file first."""
+    raw = raw_lab("mhp")
+    text = yaml.safe_dump(raw)
+    LabSession.up_from_text(text, "mhp.yaml")
+    st = state.load("mhp")
+    state.save("mhp", st["source"], st["text"], "partial", st["namespaces"])
+    single = LabSession.up_from_text(yaml.safe_dump(one_host(raw)), "mhp-single.yaml")
+    try:
+        names = set(netns.list_names("mhp-"))
+        assert names == {"mhp--gw"} | {f"mhp-{n}" for n in single.endpoints(4)}
+        assert single.matrix(ports=["icmp"])["summary"]["wrong"] == 0
+    finally:
+        LabSession.down("mhp")
+    assert not netns.list_names("mhp-")
