@@ -5,7 +5,8 @@ holding the subnet's gateway address and MAC, the same on every host (an anycast
 an instance's first hop is always on its own host, where the packet is routed once), and a
 VXLAN device per subnet (one VNI each) as a bridge port. The VXLAN devices are unicast and
 do not learn: static forwarding entries send each remote ENI's MAC (fixed by sgnet) to its
-host's VTEP, and broadcast and unknown frames to every other host. Externals are attached
+host's VTEP, and broadcast and unknown frames to every other host with members of the
+subnet. Externals are attached
 on one host; the other gateways route to them over a transit VXLAN segment between the
 gateways (169.254.1.0/24, fe80::2:0/112). Instances' links have their MTU lowered by the
 VXLAN overhead, so no packet is ever fragmented on the underlay (DF is set outside too).
@@ -193,8 +194,13 @@ def attach_overlay(lab: Lab, host: Host, gw: str, mtu: int):
         for s in lab.subnets:
             i, br = r.index(vxlan_name(lab, s)), r.index(bridge_name(lab, s))
             r.up(i, master=br)
+            # Broadcast and unknown frames only to the hosts with members of the subnet; the
+            # others' gateways route to it by unicast (the entries below).
+            members = {inst.host for inst in lab.instances for e in inst.enis
+                       if e.subnet == s.name}
             for h in others:
-                r.fdb(i, FLOOD_MAC, underlay_ip(h))
+                if h.name in members:
+                    r.fdb(i, FLOOD_MAC, underlay_ip(h))
             for inst in lab.instances:
                 if inst.host == host.name:
                     continue

@@ -148,8 +148,11 @@ def _instance_box(inst) -> _Box:
     lines = _address_lines(eni)
     for other in inst.enis[1:]:
         lines.append((f"{other.ifname} in {other.subnet} (dashed line)", "sans"))
-    return _Box("instance", inst.name, lines, list(eni.groups),
-                {"name": inst.name, "subnet": eni.subnet, "ip": str(eni.ip)})
+    data = {"name": inst.name, "subnet": eni.subnet, "ip": str(eni.ip)}
+    if inst.host is not None:  # a multi-host lab: where it runs
+        lines.append((f"on host {inst.host}", "sans"))
+        data["host"] = inst.host
+    return _Box("instance", inst.name, lines, list(eni.groups), data)
 
 
 def _eni_box(eni) -> _Box:

@@ -540,3 +540,15 @@ def test_every_shipped_lab_renders(path, family):
         assert f'data-group="{html.escape(name)}"' in page
     assert page.count('<table class="matrix"') == (3 if m["results"] else 0)
     assert 'id="no-mismatch"' in page or not m["results"]
+
+
+def test_instances_of_a_multi_host_lab_show_their_host():
+    from pathlib import Path
+    text = (Path(__file__).parent / "labs" / "multihost.yaml").read_text()
+    lab = labfile.parse_text(text, "multihost.yaml")
+    page = report.render(lab, {"lab": lab.name, "results": [],
+                               "summary": {"total": 0, "correct": 0, "wrong": 0}})
+    for inst in lab.instances:
+        assert re.search(rf'class="box instance"[^>]*data-name="{inst.name}"[^>]*'
+                         rf'data-host="{inst.host}"', page), inst.name
+    assert page.count("on host hv1") == sum(i.host == "hv1" for i in lab.instances)
