@@ -3,6 +3,7 @@
 with real packets and compared with the reference evaluator. Needs root.
 
     sudo .venv/bin/python scripts/differential.py --examples 200 [--provider huawei]
+                                                  [--layered | --hosts 3]
 
 Prints, per provider, how many labs and flows were checked; on a mismatch, hypothesis
 shrinks the lab and the script prints it as a lab file (exit 1).
@@ -14,19 +15,25 @@ import time
 
 import yaml
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sgnet.labfile import parse
 from sgnet.labgen import flows_of, labs
 from sgnet.session import LabSession
 
 
-def run(provider, examples, seed):
+def run(provider, examples, seed, hosts=0):
     stats = {"labs": 0, "flows": 0}
+    names = [f"hv{k + 1}" for k in range(hosts)]
 
     @settings(max_examples=examples, deadline=None, database=None,
               suppress_health_check=list(HealthCheck), derandomize=seed is not None)
-    @given(labs(provider, name="tdiff" + provider[0]))
-    def check(raw):
+    @given(labs(provider, name="tdiff" + provider[0]), st.data())
+    def check(raw, data):
+        if hosts:  # every instance and external on a random simulated host
+            raw["hosts"] = [{"name": h, "simulated": True} for h in names]
+            for item in (raw.get("instances") or []) + (raw.get("externals") or []):
+                item["host"] = data.draw(st.sampled_from(names))
         text = yaml.safe_dump(raw, sort_keys=False)
         sess = LabSession.up_from_text(text, "generated.yaml")
         try:
@@ -49,7 +56,11 @@ def main():
     ap.add_argument("--seed", type=int, default=None, help="deterministic run")
     ap.add_argument("--layered", action="store_true", help="compile every decision list into "
                     "layers of merged set lookups (the form long lists get)")
+    ap.add_argument("--hosts", type=int, default=0, help="spread each lab over this many "
+                    "simulated hosts joined by VXLAN, placing instances at random")
     args = ap.parse_args()
+    if args.layered and args.hosts:
+        ap.error("--layered applies to this process only; hosts compile in their agents")
     if args.layered:
         from sgnet import compiler
         compiler.LAYER_MIN = compiler.MERGE_MIN = 1
@@ -57,7 +68,7 @@ def main():
     for provider in args.provider or ["huawei", "alibaba"]:
         t = time.monotonic()
         try:
-            s = run(provider, args.examples, args.seed)
+            s = run(provider, args.examples, args.seed, args.hosts)
             print(f"{provider}: {s['labs']} labs, {s['flows']} flows, 0 mismatches "
                   f"({time.monotonic() - t:.0f} s)")
         except AssertionError as e:
