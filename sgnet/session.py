@@ -253,7 +253,7 @@ class LabSession:
         hosts = [h for h in lab.hosts
                  if not h.simulated or netns.exists(fabric.host_ns(lab.name, h.name))]
         _, errors = _each({h.name: (lambda h=h: sess.parts[h.name].teardown(
-            lab.name, fabric.host_namespaces(lab, h.name) if h.simulated else None))
+            lab.name, fabric.host_namespaces(lab, h.name)))
             for h in hosts})
         for p in sess.parts.values():
             if isinstance(p.transport, parts.Ssh):

@@ -6,11 +6,8 @@ across commands; `down` closes them; a host that stops answering is named, and a
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,68 +16,17 @@ import yaml
 from sgnet import netns, state
 
 sys.path.insert(0, str(Path(__file__).parent / "helpers"))
-from ports import free_port  # noqa: E402
+from sshd import Sshd  # noqa: E402
 
 pytestmark = pytest.mark.kernel
 LABS = Path(__file__).parent / "labs"
 SGNET = [sys.executable, "-m", "sgnet"]
 
 
-class Sshd:
-    def __init__(self, workdir: Path):
-        self.dir = workdir
-        self.dir.chmod(0o700)
-        self.port = free_port()
-        for key in ("host_key", "client_key"):
-            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
-                            str(self.dir / key)], check=True)
-        shutil.copy(self.dir / "client_key.pub", self.dir / "authorized_keys")
-        self.log = self.dir / "sshd.log"
-        (self.dir / "sshd_config").write_text(f"""
-Port {self.port}
-ListenAddress 127.0.0.1
-HostKey {self.dir}/host_key
-AuthorizedKeysFile {self.dir}/authorized_keys
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-PidFile {self.dir}/sshd.pid
-LogLevel VERBOSE
-MaxSessions 64
-""")
-        self.proc = None
-
-    def start(self):
-        os.makedirs("/run/sshd", exist_ok=True)  # sshd's privilege separation directory
-        sshd = shutil.which("sshd") or "/usr/sbin/sshd"
-        self.proc = subprocess.Popen([sshd, "-D", "-f", str(self.dir / "sshd_config"),
-                                      "-E", str(self.log)])
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"sshd did not start: {self.log.read_text()}")
-
-    def stop(self):
-        if self.proc:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(10)
-            self.proc = None
-
-    def logins(self) -> int:
-        return self.log.read_text().count("Accepted publickey for root")
-
-
 @pytest.fixture()
 def sshd(tmp_path):
     if not (shutil.which("sshd") or os.path.exists("/usr/sbin/sshd")):
         pytest.fail("sshd is missing: scripts/install.sh --test installs openssh-server")
-    (tmp_path / "sshd").mkdir()
     d = Sshd(tmp_path / "sshd")
     d.start()
     yield d
@@ -90,7 +36,7 @@ def sshd(tmp_path):
 def ssh_lab(name, sshd, tmp_path):
     raw = dict(yaml.safe_load((LABS / "multihost.yaml").read_text()), name=name)
     raw["hosts"] = [{"name": h, "simulated": True, "address": "127.0.0.1",
-                     "ssh_port": sshd.port, "ssh_identity": str(sshd.dir / "client_key"),
+                     "ssh_port": sshd.port, "ssh_identity": sshd.identity,
                      "ssh_options": [f"UserKnownHostsFile={tmp_path}/known_hosts"],
                      "command": f"{sys.executable} -m sgnet"}
                     for h in ("hv1", "hv2", "hv3")]
