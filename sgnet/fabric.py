@@ -80,11 +80,11 @@ def transit_ip(host: Host, family: int = 4) -> str:
 
 
 def underlay_ip(host: Host) -> str:
-    """The host's VTEP address: its own address, or for a simulated host its address on
-    the simulated underlay."""
-    if host.simulated:
-        return str(UNDERLAY_NET.network_address + host.index + 1)
-    return host.address
+    """The host's VTEP address: its address; a simulated host without one gets
+    198.18.0.N on the simulated underlay."""
+    if host.address:
+        return host.address
+    return str(UNDERLAY_NET.network_address + host.index + 1)
 
 
 def instances_on(lab: Lab, host: str) -> list:
@@ -129,7 +129,7 @@ def underlay_mtu(address: str) -> int:
 def build_simulated(lab: Lab):
     """Create the simulated hypervisors: one namespace per host, plugged into the underlay
     switch namespace with its underlay address. Run by the controller, before any agent."""
-    from . import netns
+    from . import netns, rtnl
     sw = switch_ns(lab.name)
 
     def switch(r):
@@ -144,8 +144,13 @@ def build_simulated(lab: Lab):
                 r.up(1)
                 r.veth("ul0", f"{lab.name}u{h.index}", sw_fd, mtu=SIMULATED_MTU)
                 i = r.index("ul0")
-                r.addr(i, underlay_ip(h), UNDERLAY_NET.prefixlen)
+                mine = ipaddress.ip_address(underlay_ip(h))
+                r.addr(i, mine, mine.max_prefixlen, nodad=True)
                 r.up(i)
+                for peer in lab.hosts:  # any addresses: each peer is on-link
+                    if peer is not h:
+                        r.route(f"{underlay_ip(peer)}/{mine.max_prefixlen}", i,
+                                scope=rtnl.SCOPE_LINK)
             netns.create(host_ns(lab.name, h.name), then=hypervisor, lean=True)
     finally:
         import os

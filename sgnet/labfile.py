@@ -35,8 +35,9 @@ INSTANCE_KEYS = ("name", "subnet", "ip", "ipv6", "security_groups", "secondary_e
 ENI_KEYS = ("subnet", "ip", "ipv6", "security_groups", "secondary_ips")
 EXTERNAL_KEYS = ("name", "ip", "ipv6", "host")
 PREFIX_LIST_KEYS = ("name", "entries")
-HOST_KEYS = ("name", "address", "ssh_user", "ssh_port", "ssh_identity", "ssh_options",
-             "simulated", "command")
+HOST_KEYS = ("name", "address", "simulated", "transport", "ssh_host", "ssh_user", "ssh_port",
+             "ssh_identity", "ssh_options", "command")
+TRANSPORTS = ("ssh", "local")
 HOST_NAME = re.compile(r"^[a-z0-9]{1,8}$")
 PLACEMENTS = ("round-robin",)
 MAX_HOSTS = 250  # simulated underlay: one /24
@@ -218,9 +219,13 @@ def parse(raw, source: str = "<lab>") -> Lab:
 
 
 def _parse_hosts(p, raw) -> list:
-    """`hosts:` (and `placement:`): the machines a lab spans. Either all simulated (local
-    namespaces standing in for hypervisors, reached by local exec, or over SSH when they
-    have an address) or all real (driven over SSH; the address is also the VXLAN underlay)."""
+    """`hosts:` (and `placement:`): the machines a lab spans: real ones (`address`: the
+    VXLAN underlay address, and where SSH goes) or simulated ones (local namespaces
+    standing in for hypervisors; `address`, optional, their address on the simulated
+    underlay). `transport` says how a host's agent is reached: ssh (real hosts, unless the
+    address is this machine's) or local exec (simulated hosts); a simulated host can be
+    reached over SSH too (`transport: ssh`, to `ssh_host`, 127.0.0.1 by default). One lab
+    is built on hosts of one kind: see check_buildable."""
     if raw.get("hosts") is None:
         if raw.get("placement") is not None:
             p.fail("placement", "needs hosts: to place instances on", raw["placement"])
@@ -248,12 +253,21 @@ def _parse_hosts(p, raw) -> list:
                    "address); or set simulated: true", None)
         if address is not None:
             a = p.address(address, f"{path}.address")
-            if a.is_multicast or a.is_unspecified:
+            if a.is_multicast or a.is_unspecified or (simulated and a.is_loopback):
                 p.fail(f"{path}.address", "must be a unicast address", address)
-            if not simulated and a in addresses:
+            if a in addresses:
                 p.fail(f"{path}.address", "two hosts cannot share an address", address)
             addresses.add(a)
             address = str(a)
+        transport = h.get("transport", "local" if simulated else "ssh")
+        if transport not in TRANSPORTS:
+            p.fail(f"{path}.transport", "unknown transport", transport, ", ".join(TRANSPORTS))
+        if transport == "local" and not simulated:
+            p.fail(f"{path}.transport", "a real host is reached over ssh (or by local exec "
+                   "when its address is this machine's, found by itself)", transport, "ssh")
+        ssh_host = h.get("ssh_host", address if not simulated else "127.0.0.1")
+        if not isinstance(ssh_host, str) or not re.fullmatch(r"[A-Za-z0-9_.:%-]+", ssh_host):
+            p.fail(f"{path}.ssh_host", "not a host name or address", ssh_host)
         user = h.get("ssh_user", "root")
         if not isinstance(user, str) or not re.fullmatch(r"[a-z_][a-z0-9_.-]{0,31}", user):
             p.fail(f"{path}.ssh_user", "not a user name", user)
@@ -273,15 +287,30 @@ def _parse_hosts(p, raw) -> list:
                 p.fail(f"{path}.ssh_options[{k}]", "not an ssh option", o,
                        "Key=Value, e.g. ProxyJump=bastion")
         hosts.append(Host(name, i, address, user, port, simulated, command, identity,
-                          tuple(options)))
-    if len({ipaddress.ip_address(h.address).version for h in hosts
-            if h.address and not h.simulated}) > 1:
-        p.fail("hosts", "mixes IPv4 and IPv6 addresses: the VXLAN underlay is one family",
-               [h.address for h in hosts])
-    if len({h.simulated for h in hosts}) > 1:
-        p.fail("hosts", "mixes simulated and real hosts: a simulated host's underlay cannot "
-               "reach a real one", [h.name for h in hosts])
+                          tuple(options), transport, ssh_host))
     return hosts
+
+
+def check_buildable(lab: Lab):
+    """What a valid lab file may say but one lab cannot be built from (checked by `up`,
+    before anything is touched; the pure verbs take such a file): its hosts must be all
+    simulated or all real, and their underlay addresses of one family."""
+    hosts = lab.hosts
+    if len({h.simulated for h in hosts}) > 1:
+        raise FieldError(lab.source, "hosts", "mixes simulated and real hosts, which cannot "
+                         "be joined: a simulated host's underlay is a namespace of this "
+                         "machine and never reaches a real one",
+                         [h.name for h in hosts], "all simulated: true, or all real")
+    from .fabric import underlay_ip
+    underlay = [underlay_ip(h) for h in hosts]
+    for h, a in zip(hosts, underlay):
+        if underlay.count(a) > 1:
+            raise FieldError(lab.source, f"hosts[{h.index}].address", "is also another "
+                             "host's underlay address (simulated hosts without one get "
+                             "198.18.0.N, N their place in the list)", a)
+    if len({ipaddress.ip_address(a).version for a in underlay}) > 1:
+        raise FieldError(lab.source, "hosts", "mixes IPv4 and IPv6 addresses: the VXLAN "
+                         "underlay is one family", [h.address for h in hosts])
 
 
 def _place(p, raw, hosts, instances, externals):

@@ -186,13 +186,15 @@ class Host:
 
     name: str
     index: int
-    address: Optional[str] = None  # underlay and SSH address; simulated: SSH only
+    address: Optional[str] = None  # the underlay (VXLAN) address; simulated: optional
     ssh_user: str = "root"
     ssh_port: int = 22
     simulated: bool = False
     command: str = "sgnet"  # how sgnet is run on the host
     ssh_identity: Optional[str] = None  # a private key file; else ssh's own configuration
     ssh_options: tuple = ()  # extra ssh -o options, "Key=Value"
+    transport: str = "ssh"  # ssh | local: how its agent is reached
+    ssh_host: Optional[str] = None  # where SSH connects (a real host: its address)
 
 
 @dataclass

@@ -134,7 +134,7 @@ class Ssh:
             self.base += ["-o", "IdentitiesOnly=yes", "-i", host.ssh_identity]
         for o in host.ssh_options:
             self.base += ["-o", o]
-        self.base.append(host.address)
+        self.base.append(host.ssh_host)
         self.remote = (["sudo", "-n"] if host.ssh_user != "root" else []) + \
             shlex.split(host.command)
 
@@ -160,10 +160,9 @@ def _is_this_machine(address: str) -> bool:
 
 
 def transport_for(host, control_dir: str):
-    """Simulated hosts without an address, and a real host that is this machine: local
-    exec. Any host with an address elsewhere (or a simulated one reached over a loopback
-    sshd): SSH."""
-    if host.address is None or (not host.simulated and _is_this_machine(host.address)):
+    """`transport: local` (simulated hosts by default), and a real host whose address is
+    this machine's: local exec. Otherwise SSH."""
+    if host.transport == "local" or (not host.simulated and _is_this_machine(host.address)):
         return LocalExec()
     return Ssh(host, control_dir)
 

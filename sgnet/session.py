@@ -150,6 +150,7 @@ class LabSession:
 
     @classmethod
     def _up(cls, lab, text, source, progress=None, jobs=None) -> "LabSession":
+        labfile.check_buildable(lab)
         require_environment()
         with state.locked(lab.name):
             st = state.load(lab.name)

@@ -96,7 +96,7 @@ def test_interface_names_fit_the_kernel(multi):
 def test_transports():
     raw = yaml.safe_load((LABS / "multihost.yaml").read_text())
     raw["hosts"] = [{"name": "a", "simulated": True},
-                    {"name": "b", "simulated": True, "address": "127.0.0.1", "ssh_port": 2200,
+                    {"name": "b", "simulated": True, "transport": "ssh", "ssh_port": 2200,
                      "ssh_identity": "/k/id", "ssh_options": ["UserKnownHostsFile=/k/kh"]}]
     for i in raw["instances"] + raw["externals"]:
         i.pop("host", None)

@@ -382,11 +382,19 @@ CASES = [
     case("host-shared-address", _hosts(hosts=[{"name": "hv1", "address": "192.0.2.1"},
                                               {"name": "hv2", "address": "192.0.2.1"}]),
          "hosts[1].address", "192.0.2.1"),
-    case("host-mixed", _hosts(hosts=[{"name": "hv1", "address": "192.0.2.1"},
-                                     {"name": "hv2", "simulated": True}]), "hosts", "hv2"),
-    case("host-mixed-families", _hosts(hosts=[{"name": "hv1", "address": "192.0.2.1"},
-                                              {"name": "hv2", "address": "2001:db8::2"}]),
-         "hosts", "2001:db8::2"),
+    case("host-unknown-transport", _hosts(hosts=[{"name": "hv1", "simulated": True,
+                                                  "transport": "telnet"}]),
+         "hosts[0].transport", "telnet", "ssh, local"),
+    case("host-real-local-transport", _hosts(hosts=[{"name": "hv1", "address": "192.0.2.1",
+                                                     "transport": "local"}]),
+         "hosts[0].transport", "local", "ssh"),
+    case("host-bad-ssh-host", _hosts(hosts=[{"name": "hv1", "simulated": True,
+                                             "transport": "ssh", "ssh_host": "a b"}]),
+         "hosts[0].ssh_host", "a b"),
+    case("host-simulated-shared-address", _hosts(hosts=[
+        {"name": "hv1", "simulated": True, "address": "10.255.0.1"},
+        {"name": "hv2", "simulated": True, "address": "10.255.0.1"}]),
+        "hosts[1].address", "10.255.0.1"),
     case("host-bad-port", _hosts(hosts=[{"name": "hv1", "simulated": True,
                                          "ssh_port": 70000}]), "hosts[0].ssh_port", "70000"),
     case("host-bad-user", _hosts(hosts=[{"name": "hv1", "simulated": True,
@@ -647,3 +655,25 @@ def test_priority_default_and_string():
     r = _rules({"direction": "ingress", "action": "allow"},
                {"direction": "ingress", "action": "allow", "priority": "100"})
     assert [x.priority for x in r] == [1, 100]
+
+
+@pytest.mark.parametrize("hosts, value", [
+    ([{"name": "hv1", "address": "192.0.2.11", "ssh_user": "root"},
+      {"name": "hv2", "simulated": True}], "hv2"),  # the contract's own example
+    ([{"name": "hv1", "address": "192.0.2.1"}, {"name": "hv2", "address": "2001:db8::2"}],
+     "2001:db8::2"),
+    ([{"name": "hv1", "simulated": True}, {"name": "hv2", "simulated": True,
+                                           "address": "198.18.0.1"}], "198.18.0.1"),
+], ids=["simulated-and-real", "ipv4-and-ipv6", "default-address-taken"])
+def test_hosts_one_lab_cannot_be_built_on(tmp_path, capsys, no_kernel, hosts, value):
+    """A valid lab file (the pure verbs take it) that no lab can be built from: `up`
+    refuses it, exit 2, naming the file, the field and the value, and builds nothing."""
+    path = write_lab(tmp_path, _hosts(hosts=hosts))
+    lab = labfile.load_file(str(path))
+    assert [h.name for h in lab.hosts] == ["hv1", "hv2"]
+    assert cli.main(["lint", str(path)]) in (0, 1)  # judged, not refused
+    capsys.readouterr()
+    assert cli.main(["up", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert re.search(re.escape(f"{path}: hosts") + r"(\[\d\]\.address)?: ", err), err
+    assert value in err and "Traceback" not in err

@@ -314,7 +314,7 @@ def _pids_with(text):
 def test_an_unreachable_host_is_named_and_nothing_is_left(tmp_path):
     raw = raw_lab("mhu")
     # hv2 is reached over SSH at a port where nothing listens
-    raw["hosts"][1] = {"name": "hv2", "simulated": True, "address": "127.0.0.1",
+    raw["hosts"][1] = {"name": "hv2", "simulated": True, "transport": "ssh",
                        "ssh_port": free_port(), "ssh_options": [
                            f"UserKnownHostsFile={tmp_path}/known_hosts"]}
     with pytest.raises(HostError) as e:
@@ -397,3 +397,26 @@ def test_a_new_up_first_removes_what_an_interrupted_run_left_on_its_hosts():
     finally:
         LabSession.down("mhp")
     assert not netns.list_names("mhp-")
+
+
+def test_simulated_hosts_on_an_ipv6_underlay_of_their_own_addresses():
+    """Underlay addresses given in the file (IPv6 here): VXLAN over IPv6, 70 bytes of
+    overhead, so the instances' MTU is 1430; every verdict still as expected."""
+    raw = raw_lab("mh6")
+    raw["hosts"] = [{"name": h, "simulated": True, "address": f"2001:db8:ff::{k + 1}"}
+                    for k, h in enumerate(HOSTS_OF_FILE)]
+    sess = LabSession.up_from_text(yaml.safe_dump(raw), "mh6.yaml")
+    try:
+        gw = {link["ifname"]: link for link in ip_json("mh6--gw-hv2", "link")}
+        info = gw["mh6v0"]["linkinfo"]["info_data"]
+        assert info.get("local6", info.get("local")) == "2001:db8:ff::2"
+        assert ip_json("mh6-web1", "link", "show", "eth0")[0]["mtu"] == 1430
+        for fam in (4, 6):
+            m = sess.matrix(family=fam)
+            assert m["summary"]["wrong"] == 0 and m["summary"]["total"] > 50
+    finally:
+        LabSession.down("mh6")
+    assert not netns.list_names("mh6-")
+
+
+HOSTS_OF_FILE = ("hv1", "hv2", "hv3")

@@ -35,7 +35,7 @@ def sshd(tmp_path):
 
 def ssh_lab(name, sshd, tmp_path):
     raw = dict(yaml.safe_load((LABS / "multihost.yaml").read_text()), name=name)
-    raw["hosts"] = [{"name": h, "simulated": True, "address": "127.0.0.1",
+    raw["hosts"] = [{"name": h, "simulated": True, "transport": "ssh", "ssh_host": "127.0.0.1",
                      "ssh_port": sshd.port, "ssh_identity": sshd.identity,
                      "ssh_options": [f"UserKnownHostsFile={tmp_path}/known_hosts"],
                      "command": f"{sys.executable} -m sgnet"}
