@@ -204,7 +204,7 @@ class LabSession:
         """What a lab's earlier state says was built, removed, on its hosts too."""
         old = _lab_of_state(st)
         if old is not None and old.hosts:
-            kept = cls._down_hosts(old, st["namespaces"])
+            kept, _ = cls._down_hosts(old, st["namespaces"])
             if kept:
                 raise parts.HostError(f"lab {old.name}: what an earlier run built on "
                                       f"{', '.join(kept)} cannot be removed (unreachable); "
@@ -234,7 +234,7 @@ class LabSession:
             return sess
         why = "; ".join(f"host {h}: {_reason(e)}" if not str(e).startswith("host ")
                         else str(e) for h, e in sorted(failed.items()))
-        kept = cls._down_hosts(lab, names)
+        kept, _ = cls._down_hosts(lab, names)
         if kept:
             state.save(lab.name, source, text, "partial", names)
             raise parts.HostError(f"lab {lab.name} failed: {why}. Could not remove what was "
@@ -245,22 +245,23 @@ class LabSession:
                               "hosts has been removed")
 
     @staticmethod
-    def _down_hosts(lab, names=()) -> list:
+    def _down_hosts(lab, names=()) -> tuple:
         """Remove every host's part (hosts at once), then what is on this machine (the
-        simulated hosts, the underlay switch). The hosts that could not be cleaned."""
+        simulated hosts, the underlay switch): (the hosts that could not be cleaned, the
+        namespaces removed)."""
         sess = LabSession(lab)
         # A simulated host whose own namespace is gone has nothing left but what the
         # teardown on this machine, below, removes.
         hosts = [h for h in lab.hosts
                  if not h.simulated or netns.exists(fabric.host_ns(lab.name, h.name))]
-        _, errors = _each({h.name: (lambda h=h: sess.parts[h.name].teardown(
+        results, errors = _each({h.name: (lambda h=h: sess.parts[h.name].teardown(
             lab.name, fabric.host_namespaces(lab, h.name)))
             for h in hosts})
         for p in sess.parts.values():
             if isinstance(p.transport, parts.Ssh):
                 p.transport.close()
-        topology.teardown(lab.name, names)
-        return sorted(errors)
+        local = topology.teardown(lab.name, names)
+        return sorted(errors), sorted({n for r in results.values() for n in r} | set(local))
 
     @classmethod
     def attach(cls, name: str, repair: bool = False) -> "LabSession":
@@ -461,14 +462,14 @@ class LabSession:
             st = state.load(name)
             lab = _lab_of_state(st) if st is not None else None
             if lab is not None and lab.hosts:
-                kept = LabSession._down_hosts(lab, st["namespaces"])
+                kept, removed = LabSession._down_hosts(lab, st["namespaces"])
                 if kept:
                     state.save(name, st["source"], st["text"], "partial", st["namespaces"])
                     raise parts.HostError(f"lab {name}: could not reach {', '.join(kept)} "
                                           "to remove what the lab has there; run sgnet "
                                           "down again once reachable")
                 state.forget(name)
-                return list(st["namespaces"])
+                return removed
             removed = topology.teardown(name, st["namespaces"] if st else (), progress)
             state.forget(name)
         return removed
