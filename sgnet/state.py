@@ -63,6 +63,8 @@ def forget(name: str):
     for fn in ("state.json", "lab.yaml"):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(os.path.join(d, fn))
+    with contextlib.suppress(OSError):  # SSH control sockets' folder, once they are closed
+        os.rmdir(os.path.join(d, "ssh"))
 
 
 def known_labs() -> list:
