@@ -222,6 +222,7 @@ def attach_overlay(lab: Lab, host: Host, gw: str, mtu: int):
                         if a is not None:
                             r.neigh(br, a, mac)
         t = r.index(transit_name(lab))
+        netns.sysctl({f"net.ipv6.conf.{transit_name(lab)}.disable_ipv6": 0})
         r.up(t)
         r.addr(t, transit_ip(host), TRANSIT_NET.prefixlen)
         r.addr(t, transit_ip(host, 6), 112, nodad=True)

@@ -111,7 +111,15 @@ def _setup_gateway(lab: Lab, mtu: int = 0):
                 ipr.addr("add", index=i, address=str(s.gateway6),
                          prefixlen=s.ipv6_cidr.prefixlen, flags=IFA_F_NODAD)
             ipr.link("set", index=i, state="up")
+        # Links made from now on (the bridge ports: ENI peers, VXLAN devices) carry no IPv6
+        # of their own: a port with IPv6 multicasts its reports to every other port as it
+        # comes up. Links that route IPv6 (to externals, the transit) turn it back on.
+        netns.sysctl({"net.ipv6.conf.default.disable_ipv6": 1})
     return work
+
+
+def _ipv6_on(ifname: str):
+    netns.sysctl({f"net.ipv6.conf.{ifname}.disable_ipv6": 0})
 
 
 def _host_ns(r):
@@ -206,6 +214,7 @@ def _gateway_ports(lab: Lab, instances, externals):
                     r.neigh(br, eni.ipv6, mac)
         for x in externals:
             i = r.index(f"{lab.name}x{x.index}")
+            _ipv6_on(f"{lab.name}x{x.index}")
             r.up(i)
             r.addr(i, GW_LINK4, 32)
             r.route(f"{x.ip}/32", i, scope=rtnl.SCOPE_LINK)
