@@ -15,25 +15,21 @@ import time
 
 import yaml
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from sgnet.labfile import parse
-from sgnet.labgen import flows_of, labs
+from sgnet.labgen import flows_of, labs, labs_over_hosts
 from sgnet.session import LabSession
 
 
 def run(provider, examples, seed, hosts=0):
     stats = {"labs": 0, "flows": 0}
-    names = [f"hv{k + 1}" for k in range(hosts)]
+    name = "tdiff" + provider[0]
+    strategy = labs_over_hosts(provider, name, hosts) if hosts else labs(provider, name)
 
     @settings(max_examples=examples, deadline=None, database=None,
               suppress_health_check=list(HealthCheck), derandomize=seed is not None)
-    @given(labs(provider, name="tdiff" + provider[0]), st.data())
-    def check(raw, data):
-        if hosts:  # every instance and external on a random simulated host
-            raw["hosts"] = [{"name": h, "simulated": True} for h in names]
-            for item in (raw.get("instances") or []) + (raw.get("externals") or []):
-                item["host"] = data.draw(st.sampled_from(names))
+    @given(strategy)
+    def check(raw):
         text = yaml.safe_dump(raw, sort_keys=False)
         sess = LabSession.up_from_text(text, "generated.yaml")
         try:

@@ -29,6 +29,11 @@ class Entry:
     icmp: tuple = ()  # (type, code, id) for ICMP
     state: str = ""
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "Entry":
+        """Back from dataclasses.asdict, through JSON (which turns the tuple into a list)."""
+        return cls(**dict(d, icmp=tuple(d.get("icmp") or ())))
+
 
 def _run(ns: str, args: list) -> subprocess.CompletedProcess:
     try:

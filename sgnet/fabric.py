@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import subprocess
+import threading
 import zlib
 
 from .macs import eni_mac, transit_mac
@@ -97,8 +99,9 @@ def externals_on(lab: Lab, host: str) -> list:
 
 def host_namespaces(lab: Lab, host: str) -> list:
     """The namespaces a host's agent creates for the lab (not the simulated host's own)."""
-    return ([gw_ns(lab.name, host)] + [f"{lab.name}-{i.name}" for i in instances_on(lab, host)]
-            + [f"{lab.name}-{x.name}" for x in externals_on(lab, host)])
+    from .topology import ns_name
+    return ([gw_ns(lab.name, host)] + [ns_name(lab.name, i.name) for i in instances_on(lab, host)]
+            + [ns_name(lab.name, x.name) for x in externals_on(lab, host)])
 
 
 def simulated_namespaces(lab: Lab) -> list:
@@ -113,17 +116,22 @@ def overlay_mtu(underlay_mtu: int, family: int = 4) -> int:
 
 
 # -- the kernel ------------------------------------------------------------------------------
-def underlay_mtu(address: str) -> int:
-    """The MTU of the device holding the underlay address, in this process's namespace
+def local_addresses() -> dict:
+    """This process's namespace's own addresses, each with the MTU of the link holding it
     (read only)."""
     out = subprocess.run(["ip", "-j", "addr", "show"], capture_output=True, text=True,
                          check=True).stdout
-    for link in json.loads(out or "[]"):
-        for a in link.get("addr_info", []):
-            if a.get("local") == address:
-                return int(link["mtu"])
-    raise LookupError(f"no interface of this host has the address {address}: a host's "
-                      "address must be its own (the VXLAN underlay)")
+    return {a["local"]: int(link["mtu"]) for link in json.loads(out or "[]")
+            for a in link.get("addr_info", []) if "local" in a}
+
+
+def underlay_mtu(address: str) -> int:
+    """The MTU of the device holding the underlay address, in this process's namespace."""
+    mtu = local_addresses().get(address)
+    if mtu is None:
+        raise LookupError(f"no interface of this host has the address {address}: a host's "
+                          "address must be its own (the VXLAN underlay)")
+    return mtu
 
 
 def build_simulated(lab: Lab):
@@ -153,7 +161,6 @@ def build_simulated(lab: Lab):
                                 scope=rtnl.SCOPE_LINK)
             netns.create(host_ns(lab.name, h.name), then=hypervisor, lean=True)
     finally:
-        import os
         os.close(sw_fd)
 
     def ports(r):
@@ -167,9 +174,6 @@ def attach_overlay(lab: Lab, host: Host, gw: str, mtu: int):
     """Give this host's gateway its VXLAN devices (sockets in this process's namespace, the
     underlay), their static forwarding entries, and the transit segment to the gateways of
     the other hosts with routes to their externals."""
-    import os
-    import threading
-
     from . import netns, rtnl
     local = underlay_ip(host)
     others = [h for h in lab.hosts if h.name != host.name]
@@ -222,7 +226,7 @@ def attach_overlay(lab: Lab, host: Host, gw: str, mtu: int):
                         if a is not None:
                             r.neigh(br, a, mac)
         t = r.index(transit_name(lab))
-        netns.sysctl({f"net.ipv6.conf.{transit_name(lab)}.disable_ipv6": 0})
+        netns.enable_ipv6(transit_name(lab))
         r.up(t)
         r.addr(t, transit_ip(host), TRANSIT_NET.prefixlen)
         r.addr(t, transit_ip(host, 6), 112, nodad=True)

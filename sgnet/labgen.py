@@ -98,6 +98,18 @@ def labs(draw, provider, name="thyp"):
             "instances": instances, "externals": externals}
 
 
+@st.composite
+def labs_over_hosts(draw, provider, name="thyp", hosts=3):
+    """The labs of `labs`, spread over simulated hosts hv1..hvN: each instance and external
+    on a host drawn at random."""
+    raw = draw(labs(provider, name))
+    names = [f"hv{k + 1}" for k in range(hosts)]
+    raw["hosts"] = [{"name": h, "simulated": True} for h in names]
+    for item in raw["instances"] + raw["externals"]:
+        item["host"] = draw(st.sampled_from(names), label=f"host of {item['name']}")
+    return raw
+
+
 def flows_of(lab):
     """Every source (instance or external) x every destination (instance, secondary ENI
     address, external) x the probe set x both families; never an instance to itself, nor

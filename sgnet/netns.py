@@ -184,6 +184,11 @@ def sysctl(values: dict):
             f.write(str(value))
 
 
+def enable_ipv6(ifname: str):
+    """IPv6 on one link of the current namespace, whatever the namespace's default."""
+    sysctl({f"net.ipv6.conf.{ifname}.disable_ipv6": 0})
+
+
 def read_sysctl(key: str) -> str:
     with open("/proc/sys/" + key.replace(".", "/")) as f:
         return f.read().strip()

@@ -30,8 +30,6 @@ class HostError(SgnetError):
 class LocalPart:
     """Namespaces of this machine, driven in this process."""
 
-    host = None
-
     def build(self, lab_text: str, source: str, host=None, jobs=None, progress=None):
         from . import fabric, labfile, topology
         lab = labfile.parse_text(lab_text, source)
@@ -43,9 +41,9 @@ class LocalPart:
             raise
         return True
 
-    def teardown(self, lab_name: str, names=None, extra=()):
+    def teardown(self, lab_name: str, names):
         from . import topology
-        return topology.teardown(lab_name, extra, only=names)
+        return topology.teardown(lab_name, only=names)
 
     def apply_groups(self, lab_text: str, source: str, host=None):
         from . import labfile, topology
@@ -73,7 +71,7 @@ class LocalPart:
     def ct_delete(self, ns, entries):
         from . import conntrack
         for e in entries:
-            conntrack.delete(ns, conntrack.Entry(**dict(e, icmp=tuple(e.get("icmp") or ()))))
+            conntrack.delete(ns, conntrack.Entry.from_dict(e))
         return len(entries)
 
     def list_tables(self, names, table):
@@ -141,28 +139,17 @@ class Ssh:
     def argv(self, args: list) -> list:
         return [*self.base, "--", shlex.join(self.remote + list(args))]
 
-    def master_alive(self) -> bool:
-        return subprocess.run([*self.base, "-O", "check"], capture_output=True).returncode == 0
-
     def close(self):
         subprocess.run([*self.base, "-O", "exit"], capture_output=True)
 
 
-def _is_this_machine(address: str) -> bool:
-    """Is this address one of this machine's own (read from its routing, never changed)?"""
-    out = subprocess.run(["ip", "-j", "addr", "show"], capture_output=True, text=True)
-    try:
-        mine = {a.get("local") for link in json.loads(out.stdout or "[]")
-                for a in link.get("addr_info", [])}
-    except json.JSONDecodeError:
-        return False
-    return address in mine and not ipaddress.ip_address(address).is_loopback
-
-
-def transport_for(host, control_dir: str):
+def transport_for(host, control_dir: str, mine: dict):
     """`transport: local` (simulated hosts by default), and a real host whose address is
-    this machine's: local exec. Otherwise SSH."""
-    if host.transport == "local" or (not host.simulated and _is_this_machine(host.address)):
+    one of this machine's own (`mine`: sgnet.fabric.local_addresses()): local exec.
+    Otherwise SSH."""
+    if host.transport == "local" or (
+            not host.simulated and host.address in mine
+            and not ipaddress.ip_address(host.address).is_loopback):
         return LocalExec()
     return Ssh(host, control_dir)
 

@@ -92,6 +92,14 @@ def _each(calls: dict) -> tuple:
     return results, errors
 
 
+def _all_of(calls: dict) -> dict:
+    """_each, for calls that must all succeed: their results, or the first error raised."""
+    results, errors = _each(calls)
+    if errors:
+        raise next(iter(errors.values()))
+    return results
+
+
 def _lab_of_state(st):
     """The lab a state on disk was built from (None if its file no longer parses)."""
     try:
@@ -105,7 +113,8 @@ def _host_parts(lab: Lab) -> dict:
     if not lab.hosts:
         return {None: parts.LocalPart()}
     control = os.path.join(state.lab_dir(lab.name), "ssh")
-    return {h.name: parts.AgentPart(h, parts.transport_for(h, control),
+    mine = {} if all(h.simulated for h in lab.hosts) else fabric.local_addresses()
+    return {h.name: parts.AgentPart(h, parts.transport_for(h, control, mine),
                                     fabric.host_ns(lab.name, h.name) if h.simulated else None)
             for h in lab.hosts}
 
@@ -129,11 +138,9 @@ class LabSession:
     def _on_hosts(self, names, op, *args, **kw) -> dict:
         """endpoint -> part.op(namespaces of those on its host, ...)[i], all hosts at once."""
         groups = self._by_host(names)
-        results, errors = _each({
+        results = _all_of({
             h: (lambda h=h, ns=ns: getattr(self.parts[h], op)(
                 [self.ns_of(n) for n in ns], *args, **kw)) for h, ns in groups.items()})
-        if errors:
-            raise next(iter(errors.values()))
         return {n: r for h, ns in groups.items() for n, r in zip(ns, results[h])}
 
     # -- life cycle -------------------------------------------------------------
@@ -194,10 +201,8 @@ class LabSession:
     def _apply_groups(self, text: str, source: str):
         if not self.lab.hosts:
             return topology.apply_groups(self.lab)
-        _, errors = _each({h: (lambda h=h: p.apply_groups(text, source, h))
-                           for h, p in self.parts.items()})
-        if errors:
-            raise next(iter(errors.values()))
+        _all_of({h: (lambda h=h: p.apply_groups(text, source, h))
+                 for h, p in self.parts.items()})
 
     @classmethod
     def _remove_previous(cls, st):
@@ -315,11 +320,10 @@ class LabSession:
                 raise LabError(f"{what} refused, the lab is unchanged: {e}") from None
             plan = self._plan(old, new)
             state.save(name, st["source"], text, "changing", st["namespaces"])
-            _, errors = _each({h: (lambda h=h, ns=ns: self.parts[h].apply(
+            # on an error, status stays 'changing': the next command repairs
+            _all_of({h: (lambda h=h, ns=ns: self.parts[h].apply(
                 [(self.ns_of(n), plan[n]) for n in ns]))
                 for h, ns in self._by_host(plan).items()})
-            if errors:  # status stays 'changing': the next command repairs
-                raise next(iter(errors.values()))
             self._reload(text, st["source"])
             cut = self._recheck([new.instance(n) for n in plan])
             state.save(name, st["source"], text, "up", st["namespaces"])
@@ -395,8 +399,7 @@ class LabSession:
         listed = self._on_hosts([i.name for i in busy], "ct_entries")
         for inst in busy:
             doomed = []
-            for e in (conntrack.Entry(**dict(x, icmp=tuple(x["icmp"])))
-                      for x in listed[inst.name]):
+            for e in map(conntrack.Entry.from_dict, listed[inst.name]):
                 src, dst = ipaddress.ip_address(e.src), ipaddress.ip_address(e.dst)
                 to_me = next((eni for eni in inst.enis if eni.owns(dst)), None)
                 from_me = next((eni for eni in inst.enis if eni.owns(src)), None)
@@ -544,11 +547,9 @@ class LabSession:
         idx = {}
         for i, src in enumerate(sources):
             idx.setdefault(self.lab.host_of(src), []).append(i)
-        answers, errors = _each({h: (lambda h=h, ii=ii: self.parts[h].probe(
+        answers = _all_of({h: (lambda h=h, ii=ii: self.parts[h].probe(
             [dataclasses.asdict(specs[i]) for i in ii], timeout, jobs, pcap is not None))
             for h, ii in idx.items()})
-        if errors:
-            raise next(iter(errors.values()))
         results, packets = [None] * len(specs), []
         for h, ii in idx.items():
             for i, r in zip(ii, answers[h]["results"]):

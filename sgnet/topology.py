@@ -118,10 +118,6 @@ def _setup_gateway(lab: Lab, mtu: int = 0):
     return work
 
 
-def _ipv6_on(ifname: str):
-    netns.sysctl({f"net.ipv6.conf.{ifname}.disable_ipv6": 0})
-
-
 def _host_ns(r):
     _sysctls({**COMMON_SYSCTLS, **HOST_SYSCTLS})
     r.up(1)  # lo
@@ -214,7 +210,7 @@ def _gateway_ports(lab: Lab, instances, externals):
                     r.neigh(br, eni.ipv6, mac)
         for x in externals:
             i = r.index(f"{lab.name}x{x.index}")
-            _ipv6_on(f"{lab.name}x{x.index}")
+            netns.enable_ipv6(f"{lab.name}x{x.index}")
             r.up(i)
             r.addr(i, GW_LINK4, 32)
             r.route(f"{x.ip}/32", i, scope=rtnl.SCOPE_LINK)

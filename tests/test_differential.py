@@ -16,7 +16,7 @@ import yaml
 from hypothesis import HealthCheck, given, note, settings
 
 from sgnet.labfile import parse
-from sgnet.labgen import flows_of, labs
+from sgnet.labgen import flows_of, labs, labs_over_hosts
 
 EXAMPLES = int(os.environ.get("SGNET_DIFF_EXAMPLES", "8"))
 
@@ -65,15 +65,16 @@ def test_kernel_agrees_with_the_evaluator(provider, layered, monkeypatch):
               suppress_health_check=list(HealthCheck))
     @given(labs(provider, name="thyp" + provider[0]))
     def run(raw):
-        note("lab file:\n" + yaml.safe_dump(raw, sort_keys=False))
-        wrong, total = check_lab(raw)
-        assert total > 0
-        assert not wrong, (f"{len(wrong)} of {total} flows differ; first: {wrong[:3]}\n"
-                           "lab file:\n" + yaml.safe_dump(raw, sort_keys=False))
+        assert_kernel_agrees(raw)
     run()
 
 
-HOSTS = ("hv1", "hv2", "hv3")
+def assert_kernel_agrees(raw):
+    note("lab file:\n" + yaml.safe_dump(raw, sort_keys=False))
+    wrong, total = check_lab(raw)
+    assert total > 0
+    assert not wrong, (f"{len(wrong)} of {total} flows differ; first: {wrong[:3]}\n"
+                       "lab file:\n" + yaml.safe_dump(raw, sort_keys=False))
 
 
 @pytest.mark.kernel
@@ -82,18 +83,9 @@ def test_kernel_agrees_with_the_evaluator_over_hosts(provider):
     """The same random labs, their instances and externals placed at random on three
     simulated hosts joined by VXLAN: every flow, wherever its ends run, as the evaluator
     says. (Each host's agent compiles its own part: the rule-by-rule form.)"""
-    from hypothesis import strategies as st
-
     @settings(max_examples=max(2, EXAMPLES // 2), deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
-    @given(labs(provider, name="thost" + provider[0]), st.data())
-    def run(raw, data):
-        raw["hosts"] = [{"name": h, "simulated": True} for h in HOSTS]
-        for item in (raw.get("instances") or []) + (raw.get("externals") or []):
-            item["host"] = data.draw(st.sampled_from(HOSTS), label=f"host of {item['name']}")
-        note("lab file:\n" + yaml.safe_dump(raw, sort_keys=False))
-        wrong, total = check_lab(raw)
-        assert total > 0
-        assert not wrong, (f"{len(wrong)} of {total} flows differ; first: {wrong[:3]}\n"
-                           "lab file:\n" + yaml.safe_dump(raw, sort_keys=False))
+    @given(labs_over_hosts(provider, name="thost" + provider[0]))
+    def run(raw):
+        assert_kernel_agrees(raw)
     run()

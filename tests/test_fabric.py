@@ -101,8 +101,8 @@ def test_transports():
     for i in raw["instances"] + raw["externals"]:
         i.pop("host", None)
     lab = lab_from(raw)
-    assert isinstance(parts.transport_for(lab.hosts[0], "/tmp/x"), parts.LocalExec)
-    t = parts.transport_for(lab.hosts[1], "/tmp/sgnet-test-ssh")
+    assert isinstance(parts.transport_for(lab.hosts[0], "/tmp/x", {}), parts.LocalExec)
+    t = parts.transport_for(lab.hosts[1], "/tmp/sgnet-test-ssh", {})
     assert isinstance(t, parts.Ssh)
     argv = t.argv(["agent", "--netns", "mh--h-b"])
     assert argv[0] == "ssh"
@@ -132,3 +132,14 @@ def test_too_many_subnets_for_vnis():
     with pytest.raises(Exception) as e:
         lab_from(raw)
     assert "vpcs" in str(e.value) and "256" in str(e.value)
+
+
+def test_a_real_host_that_is_this_machine_is_driven_by_local_exec():
+    raw = yaml.safe_load((LABS / "multihost.yaml").read_text())
+    raw["hosts"] = [{"name": "a", "address": "192.0.2.11"}, {"name": "b", "address": "192.0.2.12"}]
+    for i in raw["instances"] + raw["externals"]:
+        i.pop("host", None)
+    a, b = lab_from(raw).hosts
+    mine = {"192.0.2.11": 1500, "127.0.0.1": 65536}
+    assert isinstance(parts.transport_for(a, "/tmp/sgnet-test-ssh", mine), parts.LocalExec)
+    assert isinstance(parts.transport_for(b, "/tmp/sgnet-test-ssh", mine), parts.Ssh)
