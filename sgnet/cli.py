@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import re
 import sys
 
 from .errors import EnvError, LabError, SgnetError
+from .labfile import MAX_SECONDARY_ENIS, bounded_int
+from .labfile import short as shown
 from .progress import Progress
 
 EPILOG = """exit codes: 0 success (matrix/probe: every observed verdict as expected),
@@ -17,9 +22,39 @@ Lab files, verdict records and examples: see README.md and examples/."""
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # usage errors are exit 2, as the contract says
+        if len(message) > 400:  # argparse quotes a bad choice whole, even 100 KB of it
+            message = f"{message[:240]} ... {message[-120:]}"
         self.print_usage(sys.stderr)
         print(f"sgnet: error: {message}", file=sys.stderr)
         sys.exit(2)
+
+
+# -- numbers on the command line ------------------------------------------------------
+# int() and float() also read other scripts' digits ('٢٢' is 22) and float() reads nan, inf
+# and 1e9: options take ASCII digits only, within a stated range (integers as the lab file
+# reads them: labfile.bounded_int). --priority is left to the lab file's rule parser.
+_DECIMAL = re.compile(r"[0-9]{1,6}(\.[0-9]{0,6})?|\.[0-9]{1,6}")
+MAX_TIMEOUT = 60.0  # seconds a probe waits for answers
+MAX_JOBS = 1024  # worker processes (up) or source namespaces probed at once (matrix)
+
+
+def _integer(lo: int, hi: int):
+    """An argparse type: a whole number in ASCII digits from lo to hi."""
+    def integer(text: str) -> int:
+        n = bounded_int(text, lo, hi)
+        if n is None:
+            raise argparse.ArgumentTypeError(f"a whole number from {lo} to {hi}, in ASCII "
+                                             f"digits (got {shown(text)})")
+        return n
+    return integer
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a time in seconds, more than 0 and at most MAX_TIMEOUT."""
+    if _DECIMAL.fullmatch(text) and 0 < float(text) <= MAX_TIMEOUT:
+        return float(text)
+    raise argparse.ArgumentTypeError(f"seconds, more than 0 and at most {MAX_TIMEOUT:g}, in "
+                                     f"ASCII digits such as 0.5 (got {shown(text)})")
 
 
 def _flow_options(s):
@@ -27,7 +62,8 @@ def _flow_options(s):
     s.add_argument("--ports", default=None,
                    help="comma-separated, default tcp/22,tcp/80,udp/53,icmp")
     s.add_argument("-6", dest="ipv6", action="store_true", help="IPv6")
-    s.add_argument("--timeout", type=float, default=1.0, help="seconds to wait (1)")
+    s.add_argument("--timeout", type=_seconds, default=1.0,
+                   help=f"seconds to wait for answers (default 1, at most {MAX_TIMEOUT:g})")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("up", parents=[common], help="validate a lab file, build the lab, apply "
                        "every group (idempotent for the same file)")
     s.add_argument("file", metavar="LAB.yaml")
-    s.add_argument("--jobs", type=int, default=None,
+    s.add_argument("--jobs", type=_integer(1, MAX_JOBS), default=None,
                    help="worker processes building the lab (default: the CPUs)")
 
     s = sub.add_parser("down", parents=[common], help="remove everything a lab created (safe "
@@ -69,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         r.add_argument("--direction", choices=["ingress", "egress"], required=verb == "add")
         r.add_argument("--action", required=verb == "add",
                        help="allow | deny (accept | drop)")
-        r.add_argument("--priority", type=int)
+        r.add_argument("--priority", help="1-100, 1 is highest")
         r.add_argument("--ethertype", help="IPv4 | IPv6")
         r.add_argument("--protocol", required=verb == "add",
                        help="tcp | udp | icmp | icmpv6 | gre | all | 0-255")
@@ -86,7 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
         a.add_argument("lab", metavar="LAB")
         a.add_argument("instance", metavar="INSTANCE")
         a.add_argument("group", metavar="GROUP")
-        a.add_argument("--eni", type=int, default=0, help="0 = primary (default), 1.. secondary")
+        a.add_argument("--eni", type=_integer(0, MAX_SECONDARY_ENIS), default=0,
+                       help="0 = primary (default), 1.. secondary")
 
     for verb, text in (("probe", "send real packets from SRC to DST and report what the kernel "
                         "did, next to what the provider's rules say"),
@@ -99,7 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument("proto", metavar="PROTO[/PORT]", help="tcp/22, udp/53, icmp, gre, 47...")
         s.add_argument("-6", dest="ipv6", action="store_true", help="IPv6")
         if verb == "probe":
-            s.add_argument("--timeout", type=float, default=1.0, help="seconds to wait (1)")
+            s.add_argument("--timeout", type=_seconds, default=1.0,
+                           help=f"seconds to wait for answers (default 1, at most "
+                           f"{MAX_TIMEOUT:g})")
             s.add_argument("--pcap", metavar="FILE", help="write the probe and its answer, as "
                            "captured in the source namespace, to a pcap file")
             s.add_argument("--flags", default="S", help="TCP flags of the probe: S (a new "
@@ -110,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "expected (reference evaluator) against observed (real packets)")
     s.add_argument("lab", metavar="LAB")
     _flow_options(s)
-    s.add_argument("--jobs", type=int, default=None,
+    s.add_argument("--jobs", type=_integer(1, MAX_JOBS), default=None,
                    help="source namespaces probed at once (default 64: their timeouts overlap)")
     s.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML")
     s.add_argument("--pcap", metavar="FILE", help="write the probes and their answers, as "
@@ -280,9 +319,68 @@ def format_explain(e) -> str:
     return "\n".join(lines)
 
 
+# -- output files and flows, checked before any work -------------------------------
+OUTPUTS = (("output", "-o"), ("junit", "--junit"), ("pcap", "--pcap"))
+
+
+def check_output(option: str, path: str):
+    """Refuse now a file that could not be written at the end (after the probes ran): its
+    directory must exist and be writable, and the path must not be a directory."""
+    where = f"{option} {shown(path)}"
+    try:
+        if not path or "\0" in path or len(os.fsencode(path)) >= 4096:
+            raise LabError(f"{where}: not a usable file name")
+        if os.path.exists(path):  # a file to replace (or a device: /dev/stdout)
+            if os.path.isdir(path):
+                raise LabError(f"{where}: is a directory; name a file in it")
+            if not os.access(path, os.W_OK):
+                raise LabError(f"{where}: cannot be written (permissions or a read-only file "
+                               "system)")
+            return
+        parent = os.path.dirname(os.path.realpath(path))  # a dangling link: where it points
+        if not os.path.isdir(parent):
+            raise LabError(f"{where}: no such directory {shown(parent)}")
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise LabError(f"{where}: cannot create a file in {shown(parent)} (permissions or "
+                           "a read-only file system)")
+    except (OSError, ValueError) as e:  # names the OS cannot take (surrogates, NUL)
+        raise LabError(f"{where}: not a usable file name ({e})") from None
+
+
+@contextlib.contextmanager
+def _writing(option: str, path: str):
+    """Writing an output at the end: an OS failure (disk full, directory gone) is the
+    environment's (exit 3), with the option and the path, never a traceback."""
+    try:
+        yield
+    except OSError as e:
+        raise EnvError(f"{option} {shown(path)}: cannot write: {e.strerror or e}") from None
+
+
+def _flows(args) -> list:
+    """--ports as protocol/port texts, each checked now (with -6 in mind): None = default."""
+    from .session import parse_proto
+    if not args.ports:
+        return None
+    ports = [p.strip() for p in args.ports.split(",")]
+    for p in ports:
+        parse_proto(p, 6 if args.ipv6 else 4, "--ports")
+    return ports
+
+
 def run(argv) -> int:
     args = build_parser().parse_args(argv)
+    for attr, option in OUTPUTS:
+        if getattr(args, attr, None) is not None:
+            check_output(option, getattr(args, attr))
+    ports = _flows(args) if args.verb in ("matrix", "diff", "report") else None
+    if args.verb in ("probe", "explain"):  # PROTO too, before the lab is looked at
+        from .session import parse_proto
+        parse_proto(args.proto, 6 if args.ipv6 else 4)
     from .session import LabSession, require_environment
+    if getattr(args, "lab", None) is not None:  # every verb's LAB, before anything is done
+        from .state import check_name
+        check_name(args.lab, "LAB")
 
     if args.verb == "up":
         from .labfile import load_file
@@ -297,15 +395,18 @@ def run(argv) -> int:
         return 0
     if args.verb == "down":
         require_environment()
-        from . import netns, state
+        from . import state, topology
         if args.all:
-            labs = set(state.known_labs()) | {n.split("--")[0] for n in netns.list_names()
-                                             if "--gw" in n or n.endswith("--ul")}
+            labs = set(state.known_labs()) | set(topology.labs_left())
         else:
-            labs = {_pick_lab(args.lab)}
+            lab = _pick_lab(args.lab)
+            if not LabSession.exists(lab):  # a typo must not pass for a clean machine
+                raise LabError(f"no lab {lab}: nothing removed (labs here: "
+                               f"{', '.join(state.known_labs()) or 'none'})")
+            labs = {lab}
         removed = {}
         for lab in sorted(labs):
-            bar = Progress(f"removing {lab}", len(netns.list_names(f"{lab}-")),
+            bar = Progress(f"removing {lab}", len(topology.namespaces_of(lab)),
                            None if not args.json else False)
             try:
                 removed[lab] = LabSession.down(lab, progress=bar.step)
@@ -332,7 +433,7 @@ def run(argv) -> int:
         from .labfile import parse
         res = import_files(args.kind, args.files, args.name)
         lab = parse(res.lab, args.output)  # what is written always reads back
-        with open(args.output, "w", encoding="utf-8") as f:
+        with _writing("-o", args.output), open(args.output, "w", encoding="utf-8") as f:
             f.write(res.to_yaml())
         for w in res.warnings:
             print(f"sgnet: warning: {w}", file=sys.stderr)
@@ -376,7 +477,6 @@ def run(argv) -> int:
         _out(args, r, format_record(r))
         return 0 if r["match"] else 1
     if args.verb == "matrix":
-        ports = [p.strip() for p in args.ports.split(",")] if args.ports else None
         bar = Progress("probing", 0, None if not args.json else False)
         try:
             m = sess.matrix(ports, 6 if args.ipv6 else 4, args.timeout,
@@ -386,23 +486,24 @@ def run(argv) -> int:
             bar.close()
         if args.junit:
             from . import junit
-            junit.write(args.junit, f"sgnet matrix {args.lab}", junit.matrix_cases(m))
+            with _writing("--junit", args.junit):
+                junit.write(args.junit, f"sgnet matrix {args.lab}", junit.matrix_cases(m))
         _out(args, m, format_matrix(m))
         return 0 if m["summary"]["wrong"] == 0 else 1
     if args.verb == "diff":
-        ports = [p.strip() for p in args.ports.split(",")] if args.ports else None
         d = sess.diff(args.changed, ports, 6 if args.ipv6 else 4, args.timeout)
         if args.junit:
             from . import junit
-            junit.write(args.junit, f"sgnet diff {args.lab} {args.changed}", junit.diff_cases(d))
+            with _writing("--junit", args.junit):
+                junit.write(args.junit, f"sgnet diff {args.lab} {args.changed}",
+                            junit.diff_cases(d))
         _out(args, d, format_diff(d))
         confirmed = all(r["confirmed"] for r in d["gained"] + d["lost"])
         return 0 if confirmed and d["summary"]["clone_mismatches"] == 0 else 1
     if args.verb == "report":
         from . import report
-        ports = [p.strip() for p in args.ports.split(",")] if args.ports else None
         m = sess.matrix(ports, 6 if args.ipv6 else 4, args.timeout)
-        with open(args.output, "w", encoding="utf-8") as f:
+        with _writing("-o", args.output), open(args.output, "w", encoding="utf-8") as f:
             f.write(report.render(sess.lab, m))
         _out(args, {"lab": args.lab, "output": args.output, "summary": m["summary"]},
              f"wrote {args.output}: {m['summary']['total']} flows, "
@@ -412,10 +513,17 @@ def run(argv) -> int:
         cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
         if not cmd:
             raise LabError("exec needs a command: sgnet exec LAB NAME -- CMD...")
+        import subprocess
         try:
             return sess.exec(args.name, cmd).returncode
+        except subprocess.SubprocessError:  # its namespace could not be entered
+            raise EnvError(f"cannot enter the namespace of {args.name}: is lab {args.lab} "
+                           f"whole? (sgnet status {args.lab})") from None
         except FileNotFoundError:
-            raise LabError(f"command not found: {cmd[0]}") from None
+            raise LabError(f"command not found: {shown(cmd[0])}") from None
+        except (OSError, ValueError) as e:  # not executable, a NUL in an argument...
+            raise LabError(f"cannot run {shown(cmd[0])}: {getattr(e, 'strerror', None) or e}") \
+                from None
     raise LabError(f"unknown verb {args.verb}")
 
 
@@ -424,6 +532,9 @@ def main(argv=None) -> int:
     if argv[:1] == ["agent"]:  # a host's part of a multi-host lab (not for users)
         from . import agent
         return agent.main(argv[1:])
+    for stream in (sys.stdout, sys.stderr):  # a file name of undecodable bytes, printed
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")
     try:
         return run(argv)
     except SgnetError as e:

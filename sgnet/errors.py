@@ -14,6 +14,12 @@ class LabError(SgnetError):
 _NO_VALUE = object()
 
 
+def shown(value) -> str:
+    """A value the user typed, quoted and cut to a readable length (labfile.short)."""
+    from .labfile import short  # labfile imports this module
+    return short(value)
+
+
 class FieldError(LabError):
     """A lab file field with a bad value: names the file, the field path and the value."""
 

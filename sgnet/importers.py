@@ -60,6 +60,36 @@ what and why), never dropped silently. The choices:
   instance's first ENI is left out; an Alibaba instance in basic and advanced groups keeps the
   groups of its first group's type; a network sgnet refuses (e.g. a VPC outside the private
   ranges) is replaced by the generated one.
+
+Bad input. Every field is read through one accessor (`_Node`) that knows the field's JSON path
+and checks its JSON type; a malformed export is refused (`ExportError`, exit 2) with the file,
+the path (``Permissions.Permission[3].PortRange``) and the value, cut to a readable length:
+
+- a field of the wrong JSON type (a list where a string is expected, a string where an object
+  is), ``null`` being the same as a missing field; a group or rule list that is not a list; an
+  id that the export must have (``SecurityGroupId``, a Huawei group's ``id``) missing or empty;
+- JSON nested deeper than `MAX_DEPTH` levels, an integer of more than `MAX_DIGITS` digits,
+  ``NaN`` or ``Infinity``, an id, name, address or port field longer than `MAX_TEXT`
+  characters;
+- Huawei address ranges that expand to more CIDRs than a lab file's prefix list holds
+  (checked as they expand: one IPv6 range is up to 254 CIDRs);
+- the file itself: unreadable, not UTF-8, not JSON (labfile.read_text: regular files only,
+  within the size limit);
+- a lab beyond a bound of the lab file (groups, rules per group, ...): the bound is named.
+
+A field of the right type whose value sgnet cannot read (an unknown protocol, port range,
+direction, CIDR) keeps the choices above: the rule is dropped (or the value replaced) with a
+warning. Numbers are ASCII digits (``'٢٢'`` is not 22).
+
+Names from the export are sanitised, never refused: characters a lab file name cannot hold
+(anything but letters, digits, ``_ . : -``, including NUL and line breaks) become ``-``, the
+name is cut to 64 characters, and a name that ends up empty, reserved or taken becomes
+``<name>-<id>``, the id, or a numbered variant (``<id>-2``). Descriptions keep their text with
+non-printable characters written as escapes (``\\x00``) and are cut to `MAX_DESCRIPTION`
+characters. Warnings are made printable the same way, so that a value of the export can never
+start a new line in the lab file's warning comments (where it would be YAML of the export's
+choosing). The lab is validated by the lab file parser and its text loaded back to the same
+data before it is returned: an import writes a file that `sgnet lint` reads, or refuses.
 """
 
 from __future__ import annotations
@@ -72,7 +102,8 @@ from typing import Optional
 
 import yaml
 
-from .errors import FieldError, LabError
+from . import labfile
+from .errors import _NO_VALUE, FieldError, LabError
 from .labfile import LAB_NAME, OBJECT_NAME, parse, read_text
 from .model import PORTED_PROTOCOLS, PROTOCOL_NAMES
 
@@ -91,15 +122,226 @@ INTERNET = ("internet", ["203.0.113.10", "198.51.100.10", "192.0.2.10"],
             ["2001:db8::10", "2001:db8:ffff::10"])
 
 
+MAX_DEPTH = 100  # levels of JSON nesting (a Terraform plan of modules in modules stays far below)
+MAX_DIGITS = 18  # digits of an integer (every number of an export fits in 64 bits)
+MAX_TEXT = 4096  # characters of an id, name, address, CIDR or port field
+MAX_DESCRIPTION = 1024  # characters kept of a description (the clouds allow 255 to 512)
+MAX_SHOWN = 60  # characters of a value shown in a message
+MAX_REF_PARTS = 80  # dotted parts of a Terraform reference that are looked up
+
+
+class ExportError(FieldError):
+    """A malformed export: the file, the JSON path of the field and its value (cut)."""
+
+    def __init__(self, source, path, problem, value=_NO_VALUE):
+        self.source, self.path, self.problem = source, path, problem
+        self.value, self.allowed = value, None
+        shown = path if len(path) <= 200 else f"{path[:150]}...{path[-40:]}"
+        msg = f"{source}: {shown}: {problem}"
+        if value is not _NO_VALUE:
+            msg += f" (got {_show(value)})"
+        LabError.__init__(self, msg)
+
+
+class _Unreadable:
+    """A JSON number Python must not convert (too many digits, NaN, Infinity)."""
+
+    def __init__(self, what):
+        self.what = what
+
+    def __repr__(self):
+        return self.what
+
+
+def _printable(text: str) -> str:
+    """`text` with every non-printable character (NUL, line breaks, escapes, lone
+    surrogates) written as its Python escape; printable non-ASCII text is kept."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _short(text: str, limit: int = MAX_SHOWN) -> str:
+    """An export's string for a message: printable, cut to `limit` characters."""
+    if len(text) > limit:
+        return _printable(text[:limit]) + f"...({len(text)} characters)"
+    return _printable(text)
+
+
+def _show(value) -> str:
+    """A value of an export as a message shows it: cut, printable, never expanded."""
+    if isinstance(value, str):
+        if len(value) > MAX_SHOWN:
+            return repr(value[:MAX_SHOWN]) + f"...({len(value)} characters)"
+        return repr(value)
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, dict):
+        keys = ", ".join(_short(str(k), 20) for k in list(value)[:5])
+        return f"an object{' with keys ' + keys if keys else ''}" + \
+            (", ..." if len(value) > 5 else "")
+    if isinstance(value, list):
+        return f"a list of {len(value)} item{'s' if len(value) != 1 else ''}"
+    return _short(repr(value))
+
+
+_SIMPLE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+class _Node:
+    """One value of an export and where it is (file, JSON path). Every field is read through
+    these methods: each checks the JSON type and raises ExportError naming the path; null is
+    the same as a missing field."""
+
+    __slots__ = ("value", "file", "parent", "key")
+
+    def __init__(self, value, file: str, parent: "Optional[_Node]" = None, key=None):
+        # the path is built from parent and key only when a message needs it
+        self.value, self.file, self.parent, self.key = value, file, parent, key
+
+    @property
+    def path(self) -> str:
+        steps, node = [], self
+        while node is not None and node.parent is not None:
+            steps.append(node.key)
+            node = node.parent
+        out = ""
+        for key in reversed(steps):
+            if isinstance(key, int):
+                out += f"[{key}]"
+            elif _SIMPLE_KEY.fullmatch(key):
+                out += f".{key}" if out else key
+            else:
+                out += f"[{json.dumps(_short(key, 40), ensure_ascii=False)}]"
+        return out
+
+    def fail(self, problem, value=_NO_VALUE):
+        raise ExportError(self.file, self.path or "(top)", problem, value)
+
+    def _expected(self, what):
+        self.fail(f"must be {what}", self.value)
+
+    def child(self, key) -> "_Node":
+        if isinstance(self.value, dict):
+            return _Node(self.value.get(key), self.file, self, key)
+        return _Node(self.value[key] if isinstance(key, int) else None, self.file, self, key)
+
+    def __getitem__(self, key: str) -> "_Node":
+        """The field `key` of this object (a null node when it is missing)."""
+        if not isinstance(self.value, dict):
+            self._expected("an object")
+        return self.child(key)
+
+    def has(self, key: str) -> bool:
+        return isinstance(self.value, dict) and self.value.get(key) is not None
+
+    def is_object(self) -> bool:
+        return isinstance(self.value, dict)
+
+    def object(self) -> "_Node":
+        """This value as an object ({} when null)."""
+        if self.value is None:
+            return _Node({}, self.file, self.parent, self.key)
+        if not isinstance(self.value, dict):
+            self._expected("an object")
+        return self
+
+    def items(self, required=False) -> list:
+        """The items of this list ([] when null)."""
+        if self.value is None and not required:
+            return []
+        if not isinstance(self.value, list):
+            self._expected("a list")
+        return [self.child(i) for i in range(len(self.value))]
+
+    def objects(self, required=False) -> list:
+        """The items of this list, each an object."""
+        out = self.items(required)
+        for item in out:
+            if not isinstance(item.value, dict):
+                item._expected("an object")
+        return out
+
+    def entries(self) -> list:
+        """(key, node) of this object's fields."""
+        return [(k, self.child(k)) for k in self.object().value]
+
+    def text(self, limit: int = MAX_TEXT) -> str:
+        """A string field, stripped ('' when null)."""
+        v = self.value
+        if v is None:
+            return ""
+        if not isinstance(v, str):
+            self._expected("a string")
+        if len(v) > limit:
+            self.fail(f"is longer than {limit} characters", v)
+        return v.strip()
+
+    def required_text(self, what: str) -> str:
+        t = self.text()
+        if not t:
+            self.fail(f"is required ({what})", self.value)
+        return t
+
+    def texts(self) -> list:
+        """A list of strings (null items skipped), each stripped, empty ones left out."""
+        out = []
+        for item in self.items():
+            t = item.text()
+            if t:
+                out.append(t)
+        return out
+
+    def description(self) -> str:
+        """A free text: printable (escapes for the rest), cut to MAX_DESCRIPTION."""
+        v = self.value
+        if v is None:
+            return ""
+        if not isinstance(v, str):
+            self._expected("a string")
+        text = v.strip()[:MAX_DESCRIPTION]
+        return _printable(text)[:MAX_DESCRIPTION]
+
+    def scalar(self):
+        """A field that is a string or an integer (ports, priority, protocol): the value,
+        stripped if a string (None when null)."""
+        v = self.value
+        if v is None:
+            return None
+        if isinstance(v, bool) or not isinstance(v, (str, int)):
+            self._expected("a string or an integer")
+        if isinstance(v, int):
+            return v
+        return self.text()
+
+    def flag(self) -> Optional[bool]:
+        """A true/false field (None when null)."""
+        if self.value is None or isinstance(self.value, bool):
+            return self.value
+        self._expected("true or false")
+
+
 @dataclass
 class ImportResult:
     lab: dict  # a lab file as plain data (contract section 1), ready for yaml.safe_dump
     warnings: list = field(default_factory=list)
 
     def to_yaml(self) -> str:
-        """The lab file, its warnings first as comments."""
-        head = "".join(f"# warning: {w}\n" for w in self.warnings)
-        return head + yaml.safe_dump(self.lab, sort_keys=False, allow_unicode=True)
+        """The lab file, its warnings first as comments (printable: one line each)."""
+        head = "".join(f"# warning: {_printable(w)}\n" for w in self.warnings)
+        return head + yaml.dump(self.lab, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
+
+
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+    """No anchors and aliases: a value used twice is written twice (the lab file's reader
+    bounds what aliases may expand to). libyaml's emitter where PyYAML has it (four times
+    faster; the same text)."""
+
+    def ignore_aliases(self, data):
+        return True
+
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 # -- the neutral form ---------------------------------------------------------------------
@@ -143,8 +385,11 @@ class _Group:
 class _PrefixList:
     key: str
     cloud_name: Optional[str] = None
-    entries: Optional[list] = None  # None: not in the export
+    entries: Optional[list] = None  # None: not in the export; else normalised CIDR strings
     name: Optional[str] = None
+
+    def families(self) -> set:
+        return {6 if ":" in e else 4 for e in self.entries or []}
 
 
 @dataclass
@@ -172,9 +417,9 @@ class _Instance:
 def import_files(kind: str, paths: list, name: str = "imported") -> ImportResult:
     """Read the exports in `paths` (kind alibaba, huawei or terraform) into a lab file."""
     if kind not in KINDS:
-        raise LabError(f"unknown export kind {kind!r}; allowed: {', '.join(KINDS)}")
+        raise LabError(f"unknown export kind {_show(kind)}; allowed: {', '.join(KINDS)}")
     if not isinstance(name, str) or not LAB_NAME.fullmatch(name):
-        raise LabError(f"lab name {name!r} is not valid; allowed: 1-8 characters [a-z0-9]")
+        raise LabError(f"lab name {_show(name)} is not valid; allowed: 1-8 characters [a-z0-9]")
     if not paths:
         raise LabError("no export files given")
     docs = [(str(p), _load_json(str(p))) for p in paths]
@@ -191,16 +436,95 @@ def import_files(kind: str, paths: list, name: str = "imported") -> ImportResult
     if not imp.groups:
         raise LabError(f"{', '.join(p for p, _ in docs)}: no security groups found in the "
                        f"{kind} export")
-    return imp.build(name)
+    result = imp.build(name)
+    _check_text(", ".join(p for p, _ in docs), result)
+    return result
 
 
-def _load_json(path: str):
+def _check_text(files: str, result: ImportResult):
+    """What is written must read back as the data build() validated: the text of the lab
+    file (warning comments included) loads to the same data, within the input size limit
+    of the lab file reader. (A C YAML loader: parsing the text again with the lab file's
+    own reader would cost ten times the import.)"""
+    try:
+        text = result.to_yaml()
+        same = yaml.load(text, Loader=_Loader) == result.lab
+    except (yaml.YAMLError, UnicodeError):
+        same = False
+    if not same:
+        raise LabError(f"{files}: the lab file made from the export does not read back as "
+                       "its data (a bug in sgnet import)")
+    limit = getattr(labfile, "input_limit", lambda: None)()
+    if limit is not None and len(text.encode("utf-8")) > limit:
+        raise LabError(f"{files}: the lab file made from the export would be larger than "
+                       f"{limit:,} bytes, more than `sgnet` reads; allowed: at most {limit:,} "
+                       f"(set {labfile.INPUT_LIMIT_VARIABLE} to read larger files)")
+
+
+def _load_json(path: str) -> _Node:
+    """An export file as a _Node. Integers beyond MAX_DIGITS digits and NaN/Infinity are
+    kept unconverted (refused where a field reads them); nesting is bounded."""
     text = read_text(path, "the export", encoding="utf-8-sig")
     try:
-        return json.loads(text)
+        data = json.loads(text, parse_int=_json_int, parse_constant=_Unreadable)
     except json.JSONDecodeError as e:
         raise LabError(f"{path}: not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})"
                        ) from None
+    except RecursionError:  # deeper than Python's own stack: find where, from the text
+        raise LabError(f"{path}: {_too_deep_at(text)}: JSON nested deeper than {MAX_DEPTH} "
+                       "levels") from None
+    _check_depth(path, data)
+    return _Node(data, path)
+
+
+def _too_deep_at(text: str) -> str:
+    """'line L, column C' where the nesting of JSON `text` first goes beyond MAX_DEPTH."""
+    depth = 0
+    for m in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', text):
+        c = m.group()
+        if c in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = text.count("\n", 0, m.start()) + 1
+                return f"line {line}, column {m.start() - text.rfind(chr(10), 0, m.start())}"
+        elif c in "]}":
+            depth -= 1
+    return "(top)"
+
+
+def _json_int(digits: str):
+    if len(digits.lstrip("-")) > MAX_DIGITS:
+        return _Unreadable(f"a number of {len(digits.lstrip('-'))} digits")
+    return int(digits)
+
+
+def _check_depth(path: str, data):
+    """Refuse nesting deeper than MAX_DEPTH (the readers recurse into Terraform modules).
+    One level at a time, with no per-value objects: a 16 MB file of small lists takes a
+    fraction of a second; the path is looked for only when the nesting is too deep."""
+    level, depth = ([data] if isinstance(data, (dict, list)) else []), 1
+    while level:
+        if depth > MAX_DEPTH:
+            _deepest(_Node(data, path)).fail(f"nested deeper than {MAX_DEPTH} levels")
+        nxt = []
+        for v in level:
+            nxt += [c for c in (v.values() if isinstance(v, dict) else v)
+                    if isinstance(c, (dict, list))]
+        level, depth = nxt, depth + 1
+
+
+def _deepest(top: _Node) -> _Node:
+    """The first value, in document order, nested MAX_DEPTH + 1 levels deep."""
+    stack = [(top, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return node
+        v = node.value
+        keys = list(v) if isinstance(v, dict) else range(len(v))
+        stack += [(node.child(k), depth + 1) for k in reversed(keys)
+                  if isinstance(v[k], (dict, list))]
+    return top
 
 
 def _unrecognised(path, kind, expected):
@@ -208,7 +532,7 @@ def _unrecognised(path, kind, expected):
 
 
 def _text(value) -> str:
-    """A string field of an export: None and non-strings become ''."""
+    """A string the readers have read (None for an absent field becomes '')."""
     return value.strip() if isinstance(value, str) else ""
 
 
@@ -225,6 +549,7 @@ class _Importer:
         self.instances: list = []
         self.warnings: list = []
         self.alibaba_list_seen = False
+        self._by_name = (-1, {})
 
     def warn(self, where: str, message: str):
         self.warnings.append(f"{where}: {message}")
@@ -232,11 +557,18 @@ class _Importer:
     def group(self, key: str, source: str, cloud_name=None) -> _Group:
         g = self.groups.get(key)
         if g is None:
-            g = self.groups[key] = _Group(key, f"group {key}", source)
+            g = self.groups[key] = _Group(key, f"group {_short(key)}", source)
         if cloud_name and not g.cloud_name:
             g.cloud_name = cloud_name
-            g.label = f"group {cloud_name!r} ({key})"
+            g.label = f"group {_show(cloud_name)} ({_short(key)})"
         return g
+
+    def groups_by_name(self) -> dict:
+        """Cloud name -> key of the groups known so far (built once per number of groups)."""
+        if self._by_name[0] != len(self.groups):
+            self._by_name = (len(self.groups), {g.cloud_name: k for k, g in self.groups.items()
+                                                if g.cloud_name})
+        return self._by_name[1]
 
     def prefix_list(self, key: str) -> _PrefixList:
         return self.prefix_lists.setdefault(key, _PrefixList(key))
@@ -267,42 +599,46 @@ class _Importer:
         """
         d = _text(direction).lower()
         if d not in ("ingress", "egress"):
-            self.warn(where, f"unknown direction {direction!r}: rule dropped")
+            self.warn(where, f"unknown direction {_show(direction)}: rule dropped")
             return None
         a = ACTIONS.get(_text(action).lower())
         if a is None:
-            self.warn(where, f"unknown action {action!r}: rule dropped")
+            self.warn(where, f"unknown action {_show(action)}: rule dropped")
             return None
         prio = self._priority(where, priority)
         try:
             proto = _protocol(protocol)
         except ValueError:
-            self.warn(where, f"unknown protocol {protocol!r}: rule dropped")
+            self.warn(where, f"unknown protocol {_show(protocol)}: rule dropped")
             return None
 
         given = [(k, _text(v) if isinstance(v, str) else v) for k, v in remotes]
         given = [(k, v) for k, v in given if v not in (None, "")]
         if len(given) > 1:
-            self.warn(where, "names several remotes (" + ", ".join(f"{k} {v}" for k, v in given)
-                      + f"): only {given[0][0]} {given[0][1]} is kept, as the cloud does")
+            self.warn(where, "names several remotes (" + ", ".join(
+                f"{k} {_short(str(v))}" for k, v in given) + f"): only {given[0][0]} "
+                f"{_short(str(given[0][1]))} is kept, as the cloud does")
         kind, value, cidr_family = "any", None, None
         if given:
             kind, value = given[0]
             if kind == "cidr":
                 try:
+                    if "%" in str(value):  # an IPv6 scope: no meaning for a remote
+                        raise ValueError(value)
                     net = ipaddress.ip_network(str(value), strict=False)
                 except ValueError:
-                    self.warn(where, f"remote {value!r} is not an IP address or CIDR: "
+                    self.warn(where, f"remote {_show(value)} is not an IP address or CIDR: "
                               "rule dropped")
                     return None
                 if "/" in str(value) and \
                         ipaddress.ip_interface(str(value)).ip != net.network_address:
-                    self.warn(where, f"remote {value} has host bits set: taken as {net}")
+                    self.warn(where, f"remote {_short(str(value))} has host bits set: taken as "
+                              f"{net}")
                 value, cidr_family = str(net), net.version
 
         et = _text(ethertype).lower()
         if et and et not in ("ipv4", "ipv6"):
-            self.warn(where, f"unknown ethertype {ethertype!r}: rule dropped")
+            self.warn(where, f"unknown ethertype {_show(ethertype)}: rule dropped")
             return None
         family = (6 if et == "ipv6" else 4) if et else (cidr_family or (6 if proto == 58 else 4))
         if cidr_family and cidr_family != family:
@@ -318,11 +654,11 @@ class _Importer:
             return None
         if port_ranges is not None and proto not in PORTED_PROTOCOLS:
             what = "ICMP type/code" if proto in (1, 58) else "ports"
-            self.warn(where, f"{what} {ports!r} on protocol {_protocol_text(proto)} cannot be "
-                      "represented: the rule is widened to the whole protocol")
+            self.warn(where, f"{what} {_show(ports)} on protocol {_protocol_text(proto)} cannot "
+                      "be represented: the rule is widened to the whole protocol")
             port_ranges = None
         if icmp and any(x not in (None, -1) for x in icmp):
-            tc = "/".join("any" if x in (None, -1) else str(x) for x in icmp)
+            tc = "/".join("any" if x in (None, -1) else _short(str(x)) for x in icmp)
             self.warn(where, f"ICMP type/code {tc} cannot be represented: the rule is widened "
                       f"to all of {_protocol_text(proto)}")
         return _Rule(d, a, prio, family, proto, port_ranges, kind, value,
@@ -340,10 +676,9 @@ class _Importer:
     def _priority(self, where, value) -> int:
         if value in (None, ""):
             return 1
-        try:
-            n = int(str(value).strip())
-        except ValueError:
-            self.warn(where, f"priority {value!r} is not a number: taken as 1")
+        n = _integer(value)
+        if n is None:
+            self.warn(where, f"priority {_show(value)} is not a number: taken as 1")
             return 1
         if not 1 <= n <= 100:
             clamped = min(max(n, 1), 100)
@@ -361,20 +696,30 @@ class _Importer:
         prefix_lists = [{"name": p.name, "entries": list(p.entries or [])}
                         for p in self.prefix_lists.values()]
         exported = self._exported_topology() if self.subnets else None
-        lab = self._assemble(lab_name, exported or self._generated_topology(ipv6),
-                             prefix_lists, groups, ipv6)
-        try:
-            parse(lab, "<import>")
-        except FieldError as e:
-            if exported is None or not e.path.startswith(("vpcs", "instances", "externals")):
-                raise LabError(f"the imported lab does not validate (a bug in sgnet import): "
-                               f"{e}") from None
-            self.warnings.append(f"the exported network cannot be built as a lab ({e}): a "
-                                 "generated network is used instead")
+        lab = None
+        if exported is not None:
+            lab = self._assemble(lab_name, exported, prefix_lists, groups, ipv6)
+            try:
+                parse(lab, "<import>")
+            except FieldError as e:
+                if not e.path.startswith(("vpcs", "instances", "externals")):
+                    raise self._refused(e) from None
+                self.warnings.append(f"the exported network cannot be built as a lab ({e}): "
+                                     "a generated network is used instead")
+                lab = None
+        if lab is None:
             lab = self._assemble(lab_name, self._generated_topology(ipv6), prefix_lists,
                                  groups, ipv6)
-            parse(lab, "<import>")
-        return ImportResult(lab, list(self.warnings))
+            try:
+                parse(lab, "<import>")
+            except FieldError as e:
+                raise self._refused(e) from None
+        return ImportResult(lab, [_printable(w) for w in self.warnings])
+
+    def _refused(self, e: FieldError) -> LabError:
+        files = ", ".join(dict.fromkeys(g.source for g in self.groups.values()))
+        return LabError(f"{files}: the lab made from the export is refused by the lab file's "
+                        f"rules: {e}")
 
     def _assemble(self, lab_name, topology, prefix_lists, groups, ipv6) -> dict:
         lab = {"name": lab_name, "provider": self.provider, "vpcs": topology["vpcs"]}
@@ -393,7 +738,8 @@ class _Importer:
                 if r.remote_kind == "group" and r.remote not in self.groups:
                     self.group(r.remote, g.source).placeholder = True
                     self.warnings.append(
-                        f"{r.where}: remote group {r.remote} is not in the export: declared "
+                        f"{r.where}: remote group {_short(r.remote)} is not in the export: "
+                        "declared "
                         "as an empty placeholder group named after its id (its rules and "
                         "members are unknown)")
                 elif r.remote_kind == "prefix_list":
@@ -401,14 +747,15 @@ class _Importer:
                     if pl.entries is None and pl.key not in warned:
                         warned.add(pl.key)
                         self.warnings.append(
-                            f"{r.where}: the entries of prefix list / address group {r.remote} "
-                            "are not in the export: declared with no entries (the rule matches "
-                            "nothing until you add them)")
+                            f"{r.where}: the entries of prefix list / address group "
+                            f"{_short(r.remote)} are not in the export: declared with no "
+                            "entries (the rule matches nothing until you add them)")
         for inst in self.instances:
             for key in inst.groups:
                 if key not in self.groups:
                     self.group(key, inst.label).placeholder = True
-                    self.warnings.append(f"{inst.label}: security group {key} is not in the "
+                    self.warnings.append(f"{inst.label}: security group {_short(key)} is not "
+                                         "in the "
                                          "export: declared as an empty placeholder group")
         for g in self.groups.values():
             if not g.rules_given and not g.placeholder:
@@ -423,16 +770,15 @@ class _Importer:
         """The cloud's names where sgnet can use them. A Huawei group named default,
         Sys-WebServer or Sys-FullAccess (or Alibaba's default) keeps its name: declaring the
         provider's own group with `default_rules: false` gives it the export's rules."""
-        taken = set()
+        names = _Names()
         for g in self.groups.values():
             wanted = g.cloud_name or g.key
             if self.provider == "alibaba" and wanted == "default" and \
                     (g.type == "advanced" or g.managed):
                 wanted = f"default-{g.key}"  # sgnet's default is Alibaba's basic default group
-            g.name = _unique_name(wanted, g.key, taken)
-            taken.add(g.name)
+            g.name = names.take(wanted, g.key)
             if g.cloud_name and g.name != g.cloud_name:
-                self.warnings.append(f"{g.source}: {g.label}: name {g.cloud_name!r} is not "
+                self.warnings.append(f"{g.source}: {g.label}: name {_show(g.cloud_name)} is not "
                                      "usable in a lab (invalid, reserved or already taken): "
                                      f"named {g.name!r}")
             elif not g.cloud_name and not g.placeholder:
@@ -440,11 +786,10 @@ class _Importer:
                                      "named after its id")
 
     def _name_prefix_lists(self):
-        taken = set()
+        names = _Names()
         for pl in self.prefix_lists.values():
             wanted = pl.key if not pl.key.startswith("tf:") else (pl.cloud_name or pl.key)
-            pl.name = _unique_name(wanted, pl.key, taken)
-            taken.add(pl.name)
+            pl.name = names.take(wanted, pl.key)
 
     def _group_dict(self, g: _Group) -> dict:
         d = {"name": g.name}
@@ -482,7 +827,7 @@ class _Importer:
             d["remote_group"] = target.name
         elif r.remote_kind == "prefix_list":
             pl = self.prefix_lists[r.remote]
-            families = {ipaddress.ip_network(e).version for e in pl.entries or []}
+            families = set(pl.families())
             if families and r.family not in families:
                 if r.family_given or len(families) > 1:
                     self.warnings.append(f"{r.where}: prefix list {pl.name} has no IPv{r.family}"
@@ -500,7 +845,13 @@ class _Importer:
     # -- topology --------------------------------------------------------------------------
     def _generated_topology(self, ipv6: bool) -> dict:
         vpc = {"name": GENERATED_VPC[0], "cidr": GENERATED_VPC[1]}
-        subnet = {"name": GENERATED_SUBNET[0], "cidr": GENERATED_SUBNET[1]}
+        # a /24 holds 253 instances (network, gateway and broadcast aside); more groups get
+        # a larger subnet of the same VPC
+        prefix = 24
+        while prefix > 16 and 2 ** (32 - prefix) - 3 < len(self.groups):
+            prefix -= 1
+        cidr = GENERATED_SUBNET[1] if prefix == 24 else f"10.0.0.0/{prefix}"
+        subnet = {"name": GENERATED_SUBNET[0], "cidr": cidr}
         if ipv6:
             vpc["ipv6_cidr"] = GENERATED_VPC[2]
             subnet["ipv6_cidr"] = GENERATED_SUBNET[2]
@@ -508,16 +859,15 @@ class _Importer:
         return {"vpcs": [vpc], "instances": self._one_instance_per_group(subnet["name"])}
 
     def _one_instance_per_group(self, subnet_name: str) -> list:
-        taken = {INTERNET[0]}
+        names = _Names({INTERNET[0]})
         out = []
         for g in self.groups.values():
-            name = _unique_name(f"vm-{g.name}", f"vm-{g.key}", taken)
-            taken.add(name)
+            name = names.take(f"vm-{g.name}", f"vm-{g.key}")
             out.append({"name": name, "subnet": subnet_name, "security_groups": [g.name]})
         return out
 
     def _exported_topology(self) -> Optional[dict]:
-        vpcs, vpc_names, subnet_names = {}, set(), set()
+        vpcs, vpc_names, subnet_names = {}, _Names(), _Names()
         subnets_by_vpc = {}
         for s in self.subnets.values():
             if s.vpc_key not in self.vpcs:
@@ -528,8 +878,7 @@ class _Importer:
             if key not in subnets_by_vpc:
                 self.warn(v.label, "has no subnet in the export: VPC left out")
                 continue
-            name = _unique_name(v.cloud_name or key, key, vpc_names)
-            vpc_names.add(name)
+            name = vpc_names.take(v.cloud_name or key, key)
             vd = {"name": name, "cidr": v.cidr}
             sub6 = [s.ipv6_cidr for s in subnets_by_vpc[key] if s.ipv6_cidr]
             v6 = v.ipv6_cidr or (_covering(sub6) if sub6 else None)
@@ -537,8 +886,7 @@ class _Importer:
                 vd["ipv6_cidr"] = v6
             vd["subnets"] = []
             for s in subnets_by_vpc[key]:
-                sname = _unique_name(s.cloud_name or s.key, s.key, subnet_names)
-                subnet_names.add(sname)
+                sname = subnet_names.take(s.cloud_name or s.key, s.key)
                 s.name = sname
                 sd = {"name": sname, "cidr": s.cidr}
                 if s.ipv6_cidr and v6:
@@ -559,13 +907,12 @@ class _Importer:
     def _exported_instances(self, subnets: list) -> list:
         by_key = {s.key: s for s in subnets}
         first = subnets[0]
-        taken, used = {INTERNET[0]}, set()
+        names, used = _Names({INTERNET[0]}), set()
         out = []
         for inst in self.instances:
-            inst.name = _unique_name(inst.cloud_name, inst.label, taken)
-            taken.add(inst.name)
+            inst.name = names.take(inst.cloud_name, inst.label)
             if inst.name != inst.cloud_name:
-                self.warn(inst.label, f"name {inst.cloud_name!r} is not usable in a lab: "
+                self.warn(inst.label, f"name {_show(inst.cloud_name)} is not usable in a lab: "
                           f"named {inst.name!r}")
             groups = self._instance_groups(inst)
             enis, vpc = [], None
@@ -573,10 +920,12 @@ class _Importer:
                 subnet = by_key.get(self.subnet_aliases.get(skey, skey))
                 if subnet is None:
                     if i:
-                        self.warn(inst.label, f"network interface {i}: its subnet {skey} is "
+                        self.warn(inst.label, f"network interface {i}: its subnet "
+                                  f"{_short(str(skey))} is "
                                   "not in the export: interface left out")
                         continue
-                    self.warn(inst.label, f"its subnet {skey} is not in the export: placed in "
+                    self.warn(inst.label, f"its subnet {_short(str(skey))} is not in the "
+                              "export: placed in "
                               f"subnet {first.name} with the next free address")
                     subnet, ip, ipv6 = first, None, None
                 if vpc is None:
@@ -587,9 +936,10 @@ class _Importer:
                     continue
                 eni = {"subnet": subnet.name}
                 for fam, addr, net in ((4, ip, subnet.cidr), (6, ipv6, subnet.ipv6_cidr)):
-                    if addr and self._usable_address(inst, addr, net, used):
-                        eni["ip" if fam == 4 else "ipv6"] = addr
-                        used.add(ipaddress.ip_address(addr))
+                    a = self._usable_address(inst, addr, net, used) if addr else None
+                    if a is not None:
+                        eni["ip" if fam == 4 else "ipv6"] = str(a)
+                        used.add(a)
                 enis.append(eni)
             d = {"name": inst.name, **enis[0]}
             if groups:
@@ -618,31 +968,37 @@ class _Importer:
                 names = [self.groups[k].name for k, t in zip(inst.groups, types) if t == keep]
         return names
 
-    def _usable_address(self, inst, addr, net, used) -> bool:
+    def _usable_address(self, inst, addr, net, used):
+        """The address, or None (warned) when it is not one, not in `net` or not free."""
         try:
+            if "%" in addr:  # an IPv6 scope: not an instance address
+                raise ValueError(addr)
             a = ipaddress.ip_address(addr)
         except ValueError:
-            self.warn(inst.label, f"address {addr!r} is not an IP address: the next free one "
-                      "is used")
-            return False
-        n = ipaddress.ip_network(net) if net else None
+            self.warn(inst.label, f"address {_show(addr)} is not an IP address: the next free "
+                      "one is used")
+            return None
+        n = ipaddress.ip_network(net, strict=False) if net else None
         if n is None or a not in n or a in (n.network_address, n.network_address + 1) or \
                 (a.version == 4 and a == n.broadcast_address) or a in used:
-            self.warn(inst.label, f"address {addr} is outside its subnet, reserved or already "
+            self.warn(inst.label, f"address {a} is outside its subnet, reserved or already "
                       "used: the next free one is used")
-            return False
-        return True
+            return None
+        return a
 
     def _externals(self, vpcs: list, ipv6: bool) -> list:
         """One `internet` host outside every VPC (IPv6 too when the lab has IPv6)."""
-        nets = [ipaddress.ip_network(v[k]) for v in vpcs for k in ("cidr", "ipv6_cidr")
-                if v.get(k)]
+        nets = [ipaddress.ip_network(v[k], strict=False) for v in vpcs
+                for k in ("cidr", "ipv6_cidr") if v.get(k)]
         has6 = ipv6 or any(v.get("ipv6_cidr") for v in vpcs)
 
         def outside(candidates):
-            return next(a for a in candidates
-                        if not any(ipaddress.ip_address(a) in n for n in nets
-                                   if n.version == ipaddress.ip_address(a).version))
+            # the first candidate outside the VPCs; the last one when the VPCs cover them all
+            # (such VPCs are public ranges, which the lab file refuses: the generated network
+            # is used then)
+            return next((a for a in candidates
+                         if not any(ipaddress.ip_address(a) in n for n in nets)),
+                        candidates[-1])
 
         ext = {"name": INTERNET[0], "ip": outside(INTERNET[1])}
         if has6:
@@ -650,19 +1006,34 @@ class _Importer:
         return [ext]
 
 
-def _unique_name(wanted, fallback, taken) -> str:
-    """A valid sgnet name for `wanted`, not in `taken`."""
-    for candidate in (wanted, _sanitise(wanted), f"{_sanitise(wanted)}-{_sanitise(fallback)}",
-                      _sanitise(fallback)):
-        candidate = candidate[:64]
-        if candidate and OBJECT_NAME.fullmatch(candidate) and candidate not in taken \
-                and candidate not in RESERVED_NAMES:
-            return candidate
-    base = _sanitise(fallback)[:60] or "x"
-    n = 2
-    while f"{base}-{n}" in taken:
-        n += 1
-    return f"{base}-{n}"
+class _Names:
+    """Valid, unique sgnet names for the cloud's names (one allocator per kind of object)."""
+
+    def __init__(self, taken=()):
+        self.taken = set(taken)
+        self.counters = {}  # base -> next number to try (no rescans: linear in the names)
+
+    def take(self, wanted, fallback) -> str:
+        name = self._choose(str(wanted or ""), str(fallback or ""))
+        self.taken.add(name)
+        return name
+
+    def _choose(self, wanted, fallback) -> str:
+        for candidate in (wanted, _sanitise(wanted), f"{_sanitise(wanted)}-{_sanitise(fallback)}",
+                          _sanitise(fallback)):
+            candidate = candidate[:64]
+            if candidate and OBJECT_NAME.fullmatch(candidate) and \
+                    candidate not in self.taken and candidate not in RESERVED_NAMES:
+                return candidate
+        base = _sanitise(fallback) or "x"
+        n = self.counters.get(base, 2)
+        while True:
+            suffix = f"-{n}"
+            name = base[:64 - len(suffix)] + suffix
+            n += 1
+            if name not in self.taken:
+                self.counters[base] = n
+                return name
 
 
 def _sanitise(name) -> str:
@@ -672,28 +1043,40 @@ def _sanitise(name) -> str:
 
 def _covering(cidrs: list) -> str:
     """The smallest network holding every one of `cidrs` (IPv6 subnets of one VPC)."""
-    nets = [ipaddress.ip_network(c) for c in cidrs]
+    nets = [ipaddress.ip_network(c, strict=False) for c in cidrs]
     net = nets[0]
     while not all(n.subnet_of(net) for n in nets):
         net = net.supernet()
     return str(net if net.prefixlen <= 64 else net.supernet(new_prefix=64))
 
 
+_INTEGER = re.compile(r"[+-]?[0-9]{1,%d}" % MAX_DIGITS)  # ASCII digits only: '٢٢' is no number
+
+
+def _integer(value) -> Optional[int]:
+    """An int, or a string of ASCII digits, as an int; None for anything else."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+        return int(value.strip())
+    return None
+
+
 def _protocol(value) -> Optional[int]:
     """A protocol name (any case), number (int or string), or all (None); ValueError else."""
     if value is None:
         return None
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise ValueError(value)
     if isinstance(value, int):
         if 0 <= value <= 255:
             return value
         raise ValueError(value)
-    text = str(value).strip().lower()
+    text = value.strip().lower()
     if text in ALL_PROTOCOLS:
         return None
-    if text.isdigit():
-        n = int(text)
+    n = _integer(text)
+    if n is not None:
         if 0 <= n <= 255:
             return n
         raise ValueError(value)
@@ -709,24 +1092,22 @@ def _protocol_text(proto: Optional[int]):
 
 
 def _ports(value) -> Optional[tuple]:
-    """Port ranges of a rule: '22/22', '-1/-1', '22,80-90', 8080, (lo, hi); None = all."""
+    """Port ranges of a rule: '22/22', '-1/-1', '22,80-90', 8080; None = all."""
     if value is None or value == "":
         return None
-    items = [value] if isinstance(value, (int, tuple)) else str(value).split(",")
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError(f"port range {_show(value)} cannot be read")
     ranges = []
-    for item in items:
-        if isinstance(item, tuple):
-            lo, hi = item
-        else:
-            text = str(item).strip()
-            if text in ("-1/-1", "-1", "all", "any", ""):
-                return None
-            m = re.fullmatch(r"(\d+)(?:\s*[-/]\s*(\d+))?", text)
-            if not m:
-                raise ValueError(f"port range {value!r} cannot be read")
-            lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
+    for item in str(value).split(","):
+        text = item.strip()
+        if text in ("-1/-1", "-1", "all", "any", ""):
+            return None
+        m = re.fullmatch(r"([0-9]{1,5})(?:\s*[-/]\s*([0-9]{1,5}))?", text)
+        if not m:
+            raise ValueError(f"port range {_show(value)} cannot be read")
+        lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
         if not (1 <= lo <= hi <= 65535):
-            raise ValueError(f"port range {value!r} is outside 1-65535")
+            raise ValueError(f"port range {_show(value)} is outside 1-65535")
         ranges.append((lo, hi))
     ranges = tuple(sorted(set(ranges)))
     if any(lo <= 1 and hi >= 65535 for lo, hi in ranges):
@@ -736,12 +1117,12 @@ def _ports(value) -> Optional[tuple]:
 
 # -- Alibaba Cloud ------------------------------------------------------------------------
 
-def _read_alibaba(imp: _Importer, path: str, data):
-    docs = data if isinstance(data, list) else [data]
+def _read_alibaba(imp: _Importer, path: str, data: _Node):
+    docs = data.items() if isinstance(data.value, list) else [data]
     for doc in docs:
-        if isinstance(doc, dict) and "SecurityGroupId" in doc and "Permissions" in doc:
+        if doc.has("Permissions"):
             _alibaba_attribute(imp, path, doc)
-        elif isinstance(doc, dict) and isinstance(doc.get("SecurityGroups"), dict):
+        elif doc.has("SecurityGroups"):
             _alibaba_groups(imp, path, doc)
         else:
             raise _unrecognised(path, "alibaba", "a DescribeSecurityGroupAttribute response "
@@ -749,105 +1130,97 @@ def _read_alibaba(imp: _Importer, path: str, data):
                                 "DescribeSecurityGroups response (SecurityGroups.SecurityGroup[])")
 
 
-def _alibaba_inner_access(imp, where, g: _Group, value):
-    v = _text(value).lower()
+def _alibaba_inner_access(imp, where, g: _Group, value: _Node):
+    v = value.text().lower()
     if not v:
         return
     if v not in ("accept", "drop"):
-        imp.warn(where, f"unknown InnerAccessPolicy {value!r}: ignored")
+        imp.warn(where, f"unknown InnerAccessPolicy {_show(value.value)}: ignored")
         return
     if g.inner_access and g.inner_access != v:
-        imp.warn(where, f"InnerAccessPolicy {value} disagrees with another file "
+        imp.warn(where, f"InnerAccessPolicy {v} disagrees with another file "
                  f"({g.inner_access}): the first is kept")
         return
     g.inner_access, g.inner_access_from = v, where
 
 
-def _alibaba_groups(imp: _Importer, path: str, doc: dict):
+def _alibaba_groups(imp: _Importer, path: str, doc: _Node):
     """DescribeSecurityGroups: type (normal/enterprise), ServiceManaged, names."""
     imp.alibaba_list_seen = True
-    items = doc["SecurityGroups"].get("SecurityGroup")
-    if not isinstance(items, list):
-        raise _unrecognised(path, "alibaba", "SecurityGroups.SecurityGroup to be a list")
-    for item in items:
-        gid = _text(item.get("SecurityGroupId")) if isinstance(item, dict) else ""
-        if not gid:
-            raise _unrecognised(path, "alibaba", "a SecurityGroupId in every SecurityGroup")
-        g = imp.group(gid, path, cloud_name=_text(item.get("SecurityGroupName")) or None)
+    for item in doc["SecurityGroups"]["SecurityGroup"].objects(required=True):
+        gid = item["SecurityGroupId"].required_text("every group has an id")
+        g = imp.group(gid, path, cloud_name=item["SecurityGroupName"].text() or None)
         where = f"{path}: {g.label}"
-        g.description = g.description or _text(item.get("Description"))
-        stype = _text(item.get("SecurityGroupType")).lower()
+        g.description = g.description or item["Description"].description()
+        stype = item["SecurityGroupType"].text().lower()
         if stype:
             if stype not in ALIBABA_TYPES:
-                imp.warn(where, f"unknown SecurityGroupType {stype!r}: taken as basic")
+                imp.warn(where, f"unknown SecurityGroupType {_show(stype)}: taken as basic")
             g.type = ALIBABA_TYPES.get(stype, "basic")
-        if item.get("ServiceManaged") is True:
+        if item["ServiceManaged"].flag():
             g.managed = True
         # Not in every API version's response; the attribute response always has it.
-        _alibaba_inner_access(imp, where, g, item.get("InnerAccessPolicy"))
+        _alibaba_inner_access(imp, where, g, item["InnerAccessPolicy"])
 
 
-def _alibaba_attribute(imp: _Importer, path: str, doc: dict):
+def _alibaba_attribute(imp: _Importer, path: str, doc: _Node):
     """DescribeSecurityGroupAttribute: one group and its rules (several pages may repeat it)."""
-    gid = _text(doc.get("SecurityGroupId"))
-    if not gid:
-        raise _unrecognised(path, "alibaba", "a SecurityGroupId")
-    g = imp.group(gid, path, cloud_name=_text(doc.get("SecurityGroupName")) or None)
+    gid = doc["SecurityGroupId"].required_text("the group's id")
+    g = imp.group(gid, path, cloud_name=doc["SecurityGroupName"].text() or None)
     g.rules_given = True
-    g.description = g.description or _text(doc.get("Description"))
-    _alibaba_inner_access(imp, f"{path}: {g.label}", g, doc.get("InnerAccessPolicy"))
-    perms = doc.get("Permissions")
-    perms = perms.get("Permission") if isinstance(perms, dict) else perms
-    if perms is None:
-        perms = []
-    if not isinstance(perms, list):
-        raise _unrecognised(path, "alibaba", "Permissions.Permission to be a list")
-    for i, p in enumerate(perms):
-        if not isinstance(p, dict):
-            raise _unrecognised(path, "alibaba", "Permissions.Permission[] to hold objects")
-        rid = _text(p.get("SecurityGroupRuleId"))
-        where = f"{path}: {g.label}: rule {rid or f'#{i}'}"
+    g.description = g.description or doc["Description"].description()
+    _alibaba_inner_access(imp, f"{path}: {g.label}", g, doc["InnerAccessPolicy"])
+    perms = doc["Permissions"]
+    if perms.is_object():
+        perms = perms["Permission"]
+    for i, p in enumerate(perms.objects()):
+        rid = p["SecurityGroupRuleId"].text()
+        where = f"{path}: {g.label}: rule {_short(rid) if rid else f'#{i}'}"
         imp.add_rule(g, rid or None, _alibaba_permission(imp, where, p))
 
 
-def _alibaba_permission(imp: _Importer, where: str, p: dict) -> Optional[_Rule]:
-    if _text(p.get("NicType")).lower() == "internet":
+def _alibaba_permission(imp: _Importer, where: str, p: _Node) -> Optional[_Rule]:
+    if p["NicType"].text().lower() == "internet":
         imp.warn(where, "NicType internet is a classic-network rule for the public NIC; a lab "
                  "is a VPC: rule dropped")
         return None
-    ingress = _text(p.get("Direction")).lower() == "ingress"
+    direction = p["Direction"].text()
+    ingress = direction.lower() == "ingress"
     there, here = ("Source", "Dest") if ingress else ("Dest", "Source")
-    owner = _text(p.get(f"{there}GroupOwnerAccount")) or _text(p.get(f"{there}GroupOwnerId"))
-    if owner and _text(p.get(f"{there}GroupId")):
-        imp.warn(where, f"{there}GroupId {p.get(f'{there}GroupId')} belongs to account "
-                 f"{owner}: another account's group")
-    for local in (p.get(f"{here}CidrIp"), p.get(f"Ipv6{here}CidrIp")):
-        if _text(local):
-            imp.warn(where, f"{here}CidrIp {_text(local)} restricts the local address, which "
+    f = {k: p[k].text() for k in (
+        f"{there}GroupOwnerAccount", f"{there}GroupOwnerId", f"{there}GroupId",
+        f"{here}CidrIp", f"Ipv6{here}CidrIp", f"{there}CidrIp", f"Ipv6{there}CidrIp",
+        f"{there}PrefixListId", "SourcePortRange", "PortRangeListId", "Policy")}
+    owner = f[f"{there}GroupOwnerAccount"] or f[f"{there}GroupOwnerId"]
+    if owner and f[f"{there}GroupId"]:
+        imp.warn(where, f"{there}GroupId {_short(f[f'{there}GroupId'])} belongs to account "
+                 f"{_short(owner)}: another account's group")
+    for local in (f[f"{here}CidrIp"], f[f"Ipv6{here}CidrIp"]):
+        if local:
+            imp.warn(where, f"{here}CidrIp {_short(local)} restricts the local address, which "
                      "sgnet cannot express: the rule applies to every member")
-    spr = _text(p.get("SourcePortRange"))
+    spr = f["SourcePortRange"]
     if spr and spr not in ("-1/-1", "1/65535"):
-        imp.warn(where, f"SourcePortRange {spr} cannot be represented: the rule matches every "
-                 "source port")
-    ports = p.get("PortRange")
-    if _text(p.get("PortRangeListId")):
-        imp.warn(where, f"port list {_text(p.get('PortRangeListId'))} is not in the export and "
+        imp.warn(where, f"SourcePortRange {_short(spr)} cannot be represented: the rule "
+                 "matches every source port")
+    ports = p["PortRange"].scalar()
+    if f["PortRangeListId"]:
+        imp.warn(where, f"port list {_short(f['PortRangeListId'])} is not in the export and "
                  "sgnet has no port lists: the rule matches every port")
         ports = None
-    protocol = p.get("IpProtocol")
-    if _protocol_safe(protocol) in (1, 58) and _text(ports) not in ("", "-1/-1"):
-        imp.warn(where, f"ICMP PortRange {ports} (type/code) cannot be represented: the rule "
-                 "matches all ICMP")
+    protocol = p["IpProtocol"].scalar()
+    if _protocol_safe(protocol) in (1, 58) and str(ports or "") not in ("", "-1/-1"):
+        imp.warn(where, f"ICMP PortRange {_short(str(ports))} (type/code) cannot be "
+                 "represented: the rule matches all ICMP")
         ports = None
-    v6 = _text(p.get(f"Ipv6{there}CidrIp")) or _text(p.get(f"Ipv6{here}CidrIp"))
+    v6 = f[f"Ipv6{there}CidrIp"] or f[f"Ipv6{here}CidrIp"]
     return imp.rule(
-        where, direction=p.get("Direction"), action=p.get("Policy") or "accept",
-        priority=p.get("Priority"), protocol=protocol, ports=ports,
+        where, direction=direction, action=f["Policy"] or "accept",
+        priority=p["Priority"].scalar(), protocol=protocol, ports=ports,
         ethertype="IPv6" if v6 else None,
-        remotes=[("cidr", p.get(f"{there}CidrIp")), ("cidr", p.get(f"Ipv6{there}CidrIp")),
-                 ("group", p.get(f"{there}GroupId")),
-                 ("prefix_list", p.get(f"{there}PrefixListId"))],
-        description=p.get("Description"))
+        remotes=[("cidr", f[f"{there}CidrIp"]), ("cidr", f[f"Ipv6{there}CidrIp"]),
+                 ("group", f[f"{there}GroupId"]), ("prefix_list", f[f"{there}PrefixListId"])],
+        description=p["Description"].description())
 
 
 def _protocol_safe(value):
@@ -859,20 +1232,22 @@ def _protocol_safe(value):
 
 # -- Huawei Cloud -------------------------------------------------------------------------
 
-def _read_huawei(imp: _Importer, path: str, data):
+def _read_huawei(imp: _Importer, path: str, data: _Node):
     found = False
-    if isinstance(data, dict):
-        if isinstance(data.get("security_group"), dict):
+    if data.is_object():
+        if data.has("security_group"):
             _huawei_group(imp, path, data["security_group"])
             found = True
-        if isinstance(data.get("security_groups"), list):
-            for g in data["security_groups"]:
+        if data.has("security_groups"):
+            for g in data["security_groups"].items():
                 _huawei_group(imp, path, g)
             found = True
-        rules = data.get("security_group_rules")
-        if isinstance(data.get("security_group_rule"), dict):
+        rules = None
+        if data.has("security_group_rule"):
             rules = [data["security_group_rule"]]
-        if isinstance(rules, list):
+        elif data.has("security_group_rules"):
+            rules = data["security_group_rules"].items()
+        if rules is not None:
             for i, r in enumerate(rules):
                 _huawei_rule(imp, path, r, i)
             found = True
@@ -882,63 +1257,65 @@ def _read_huawei(imp: _Importer, path: str, data):
                             "security_groups[] or security_group")
 
 
-def _huawei_group(imp: _Importer, path: str, item: dict):
-    if not isinstance(item, dict) or not _text(item.get("id")):
-        raise _unrecognised(path, "huawei", "security groups with an id")
-    g = imp.group(_text(item["id"]), path, cloud_name=_text(item.get("name")) or None)
-    g.description = g.description or _text(item.get("description"))
-    rules = item.get("security_group_rules")
-    if isinstance(rules, list):
+def _huawei_group(imp: _Importer, path: str, item: _Node):
+    gid = item["id"].required_text("every security group has an id")
+    g = imp.group(gid, path, cloud_name=item["name"].text() or None)
+    g.description = g.description or item["description"].description()
+    rules = item["security_group_rules"]
+    if rules.value is not None:
         g.rules_given = True
-        for i, r in enumerate(rules):
+        for i, r in enumerate(rules.items()):
             _huawei_rule(imp, path, r, i, default_group=g.key)
 
 
-def _huawei_rule(imp: _Importer, path: str, r: dict, index: int, default_group=None):
-    if not isinstance(r, dict):
-        raise _unrecognised(path, "huawei", "security group rules as objects")
-    gid = _text(r.get("security_group_id")) or default_group
+def _huawei_rule(imp: _Importer, path: str, r: _Node, index: int, default_group=None):
+    gid = r["security_group_id"].text() or default_group
     if not gid:
-        raise _unrecognised(path, "huawei", "a security_group_id in every rule")
+        r["security_group_id"].fail("is required (every rule names its security group)")
     g = imp.group(gid, path)
     g.rules_given = True
-    rid = _text(r.get("id"))
-    where = f"{path}: {g.label}: rule {rid or f'#{index}'}"
-    v3 = any(k in r for k in ("multiport", "action", "priority"))
-    if r.get("enabled") is False:
+    rid = r["id"].text()
+    where = f"{path}: {g.label}: rule {_short(rid) if rid else f'#{index}'}"
+    v3 = any(k in r.value for k in ("multiport", "action", "priority"))
+    if r["enabled"].flag() is False:
         imp.warn(where, "the rule is disabled (enabled: false) and has no effect: not imported")
         imp.add_rule(g, rid, None, v3)
         return
     imp.add_rule(g, rid, _huawei_rule_fields(imp, where, r, v3), v3)
 
 
-def _huawei_rule_fields(imp, where, r: dict, v3: bool, terraform=False):
+def _huawei_rule_fields(imp, where, r: _Node, v3: bool, terraform=False, remotes=None):
     """One Huawei rule: v3 API (`multiport`, `action`, `priority`), v2.0 API (no action or
     priority: every rule allows, priority 1), or Terraform (`ports`; 0 and "" mean unset,
-    and a missing action or priority is the provider's documented default, allow and 1)."""
-    protocol = r.get("protocol")
+    and a missing action or priority is the provider's documented default, allow and 1).
+    `remotes`: the group and address group ids when a Terraform plan resolved them."""
+    protocol = r["protocol"].scalar()
     proto = _protocol_safe(protocol)
     unset = (None, "", 0) if terraform else (None, "")
-    lo, hi = r.get("port_range_min"), r.get("port_range_max")
+    lo, hi = r["port_range_min"].scalar(), r["port_range_max"].scalar()
     lo = None if lo in unset else lo
     hi = None if hi in unset else hi
     ports_key = "ports" if terraform else "multiport"
-    icmp, ports = None, _text(r.get(ports_key)) or None
+    icmp, ports = None, r[ports_key].scalar()
+    ports = None if ports in ("", None) else ports
     if ports is None and (lo is not None or hi is not None):
         if proto in (1, 58):
             icmp = (lo, hi)
         else:
             ports = f"{lo if lo is not None else hi}-{hi if hi is not None else lo}"
-    action = r.get("action")
-    if v3 and not terraform and action in (None, ""):
+    action = r["action"].text()
+    if v3 and not terraform and not action:
         imp.warn(where, "no action in the export: taken as allow")
+    if remotes is None:
+        remotes = {k: r[k].text() for k in ("remote_group_id", "remote_address_group_id")}
     return imp.rule(
-        where, direction=r.get("direction"), action=action or "allow",
-        priority=r.get("priority") if v3 else 1, protocol=protocol, ports=ports,
-        ethertype=r.get("ethertype"), icmp=icmp,  # none: from the CIDR, else IPv4
-        remotes=[("cidr", r.get("remote_ip_prefix")), ("group", r.get("remote_group_id")),
-                 ("prefix_list", r.get("remote_address_group_id"))],
-        description=r.get("description"))
+        where, direction=r["direction"].text(), action=action or "allow",
+        priority=r["priority"].scalar() if v3 else 1, protocol=protocol, ports=ports,
+        ethertype=r["ethertype"].text(), icmp=icmp,  # none: from the CIDR, else IPv4
+        remotes=[("cidr", r["remote_ip_prefix"].text()),
+                 ("group", remotes["remote_group_id"]),
+                 ("prefix_list", remotes["remote_address_group_id"])],
+        description=r["description"].description())
 
 
 # -- Terraform ----------------------------------------------------------------------------
@@ -961,13 +1338,13 @@ class _TfResource:
     path: str
     address: str
     type: str
-    values: dict
-    expressions: dict  # from the plan's configuration ({} for a state)
+    values: _Node  # an object
+    expressions: _Node  # an object: from the plan's configuration ({} for a state)
     module: str  # the module instance it is in: "module.x[0]." or ""
 
     @property
     def where(self):
-        return f"{self.path}: {self.address}"
+        return f"{self.path}: {_short(self.address, 200)}"
 
 
 class _Terraform:
@@ -976,53 +1353,50 @@ class _Terraform:
     def __init__(self, docs):
         self.resources = []
         for path, doc in docs:
-            root = None
-            if isinstance(doc, dict):
-                root = doc.get("values") if isinstance(doc.get("values"), dict) \
-                    else doc.get("planned_values")
-            if not isinstance(root, dict) or not isinstance(root.get("root_module", {}), dict) \
-                    or "format_version" not in doc:
+            if not doc.is_object() or "format_version" not in doc.value or \
+                    not (doc.has("values") or doc.has("planned_values")):
                 raise _unrecognised(path, "terraform", "the output of `terraform show -json` "
                                     "(format_version and values.root_module or "
                                     "planned_values.root_module)")
+            root = doc["values"] if doc.has("values") else doc["planned_values"]
             config = {}
-            self._walk_config((doc.get("configuration") or {}).get("root_module") or {}, "",
+            self._walk_config(doc["configuration"].object()["root_module"].object(), "",
                               config)
-            self._walk_values(path, root.get("root_module") or {}, config)
+            self._walk_values(path, root.object()["root_module"].object(), config)
         self.by_address = {}
         self.by_base = {}
         for res in self.resources:
             self.by_address[res.address] = res
             self.by_base.setdefault(_strip_index(res.address), []).append(res)
 
-    def _walk_config(self, module: dict, prefix: str, out: dict):
-        for r in module.get("resources") or []:
-            out[prefix + r.get("address", "")] = r.get("expressions") or {}
-        for name, call in (module.get("module_calls") or {}).items():
-            self._walk_config(call.get("module") or {}, f"{prefix}module.{name}.", out)
+    def _walk_config(self, module: _Node, prefix: str, out: dict):
+        for r in module["resources"].objects():
+            out[prefix + r["address"].text()] = r["expressions"].object()
+        for name, call in module["module_calls"].entries():
+            self._walk_config(call.object()["module"].object(), f"{prefix}module.{name}.", out)
 
-    def _walk_values(self, path: str, module: dict, config: dict):
-        for r in module.get("resources") or []:
-            if r.get("mode", "managed") != "managed":
+    def _walk_values(self, path: str, module: _Node, config: dict):
+        for r in module["resources"].objects():
+            if (r["mode"].text() or "managed") != "managed":
                 continue
-            address, rtype = r.get("address", ""), r.get("type", "")
+            address, rtype = r["address"].text(), r["type"].text()
             base = _strip_index(address)
-            module_prefix = base[: len(base) - len(f"{rtype}.{r.get('name', '')}")]
+            module_prefix = base[: len(base) - len(f"{rtype}.{r['name'].text()}")]
             # configuration addresses have no instance keys; references inside a module
             # instance ("module.x[0].") are relative to it
-            self.resources.append(_TfResource(
-                path, address, rtype, r.get("values") or {},
-                config.get(re.sub(r"\[[^\]]*\]", "", address), {}), module_prefix))
-        for child in module.get("child_modules") or []:
+            expressions = config.get(_without_indexes(address)) or _Node({}, path)
+            self.resources.append(_TfResource(path, address, rtype, r["values"].object(),
+                                              expressions, module_prefix))
+        for child in module["child_modules"].objects():
             self._walk_values(path, child, config)
 
     def key(self, res: _TfResource) -> str:
-        rid = res.values.get("id")
-        return rid if isinstance(rid, str) and rid else f"tf:{res.address}"
+        rid = res.values["id"].text()
+        return rid or f"tf:{res.address}"
 
     def _resolve(self, res: _TfResource, ref: str) -> list:
         """The keys of the resources a configuration reference points at."""
-        parts = ref.split(".")
+        parts = ref.split(".", MAX_REF_PARTS)[:MAX_REF_PARTS]
         for n in range(len(parts), 1, -1):
             candidate = res.module + ".".join(parts[:n])
             if candidate in self.by_address:
@@ -1031,10 +1405,10 @@ class _Terraform:
                 return [self.key(x) for x in self.by_base[candidate]]
         return []
 
-    def _refs(self, res, expression) -> list:
+    def _refs(self, res, expression: _Node) -> list:
         keys = []
-        if isinstance(expression, dict):
-            for ref in expression.get("references") or []:
+        if expression.is_object():  # a block's expression is a list: no references
+            for ref in expression["references"].texts():
                 for k in self._resolve(res, ref):
                     if k not in keys:
                         keys.append(k)
@@ -1044,23 +1418,41 @@ class _Terraform:
         """A single id attribute: its value, or (in a plan) the resource its expression names."""
         values = res.values if values is None else values
         expressions = res.expressions if expressions is None else expressions
-        v = values.get(attr)
-        if isinstance(v, str) and v:
+        v = values[attr].text()
+        if v:
             return v
-        keys = self._refs(res, expressions.get(attr))
+        keys = self._refs(res, expressions[attr])
         return keys[0] if len(keys) == 1 else None
 
     def refs(self, res: _TfResource, attr: str) -> list:
         """A list of ids: the value when fully known, else the configuration's references."""
-        v = res.values.get(attr)
-        if isinstance(v, list) and v and all(isinstance(x, str) and x for x in v):
-            return list(v)
-        keys = self._refs(res, res.expressions.get(attr))
-        return keys or [x for x in (v or []) if isinstance(x, str) and x]
+        node = res.values[attr]
+        v = node.texts()
+        if v and len(v) == len(node.value):
+            return v
+        return self._refs(res, res.expressions[attr]) or v
 
 
 def _strip_index(address: str) -> str:
-    return re.sub(r"\[[^\]]*\]$", "", address)
+    """`address` without its last instance key: a.b["k"] -> a.b (linear, unlike a regex
+    that backtracks over a run of '[')."""
+    if not address.endswith("]"):
+        return address
+    start = address.find("[", address.rfind("]", 0, len(address) - 1) + 1)
+    return address[:start] if start >= 0 else address
+
+
+def _without_indexes(address: str) -> str:
+    """`address` without any instance key: module.m[0].a.b["k"] -> module.m.a.b."""
+    out, pos = [], 0
+    while True:
+        start = address.find("[", pos)
+        end = address.find("]", start) if start >= 0 else -1
+        if end < 0:
+            out.append(address[pos:])
+            return "".join(out)
+        out.append(address[pos:start])
+        pos = end + 1
 
 
 def _read_terraform(docs) -> _Importer:
@@ -1083,9 +1475,11 @@ def _read_terraform(docs) -> _Importer:
         if res.type not in known:
             ignored[res.type] = ignored.get(res.type, 0) + 1
     if ignored:
+        shown = sorted(ignored.items())
         imp.warnings.append(f"{files}: resources not imported (no security group, network or "
                             "instance meaning for a lab): " + ", ".join(
-                                f"{t} x{n}" for t, n in sorted(ignored.items())))
+                                f"{_short(t)} x{n}" for t, n in shown[:20])
+                            + (f" and {len(shown) - 20} other types" if len(shown) > 20 else ""))
     reader = _terraform_alicloud if provider == "alibaba" else _terraform_huaweicloud
     # Groups and lists first, so that rules and instances find them by key in any order.
     order = {t: 0 for t in types["groups"]}
@@ -1097,9 +1491,11 @@ def _read_terraform(docs) -> _Importer:
 
 
 def _tf_network(imp, tf, res, *, name, cidr, ipv6=None, vpc_attr=None) -> _Network:
-    """A VPC (vpc_attr None) or a subnet (its VPC's id in attribute `vpc_attr`)."""
-    net = _Network(tf.key(res), _text(name) or res.address.rsplit(".", 1)[-1],
-                   _text(cidr) or None, _text(ipv6) or None, label=res.where)
+    """A VPC (vpc_attr None) or a subnet (its VPC's id in attribute `vpc_attr`). `cidr` and
+    `ipv6` are the nodes of its CIDRs: one that cannot be read is left out (warned)."""
+    net = _Network(tf.key(res), name or res.address.rsplit(".", 1)[-1],
+                   _tf_cidr(imp, res, cidr, 4), _tf_cidr(imp, res, ipv6, 6) if ipv6 else None,
+                   label=res.where)
     if vpc_attr:
         net.vpc_key = tf.ref(res, vpc_attr)
     if not net.cidr:
@@ -1109,20 +1505,38 @@ def _tf_network(imp, tf, res, *, name, cidr, ipv6=None, vpc_attr=None) -> _Netwo
     return net
 
 
+def _tf_cidr(imp, res, node: _Node, family: int) -> Optional[str]:
+    """A network's CIDR as the export has it (the lab file judges host bits and ranges),
+    None (warned) when it is no CIDR of `family`."""
+    text = node.text()
+    if not text:
+        return None
+    try:
+        if "%" in text:  # an IPv6 scope: no network
+            raise ValueError(text)
+        net = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        net = None
+    if net is None or net.version != family:
+        imp.warn(res.where, f"{node.path} {_show(text)} is not an IPv{family} CIDR: left out")
+        return None
+    return text
+
+
 def _terraform_alicloud(imp: _Importer, tf: _Terraform, res: _TfResource):
     v = res.values
     if res.type == "alicloud_security_group":
         g = imp.group(tf.key(res), res.path,
-                      cloud_name=_text(v.get("security_group_name")) or _text(v.get("name"))
-                      or None)
-        g.label = f"{res.where} ({g.cloud_name or g.key})"
+                      cloud_name=v["security_group_name"].text() or v["name"].text() or None)
+        g.label = f"{res.where} ({_short(g.cloud_name or g.key)})"
         g.rules_given = True  # Terraform lists the group's rules as resources (maybe none)
-        g.description = _text(v.get("description"))
-        stype = _text(v.get("security_group_type")).lower() or "normal"
+        g.description = v["description"].description()
+        stype = v["security_group_type"].text().lower() or "normal"
         g.type = ALIBABA_TYPES.get(stype, "basic")
-        policy = v.get("inner_access_policy")
-        if not _text(policy) and isinstance(v.get("inner_access"), bool):
-            policy = "Accept" if v["inner_access"] else "Drop"
+        policy = v["inner_access_policy"]
+        inner = v["inner_access"].flag()
+        if not policy.text() and inner is not None:
+            policy = _Node("Accept" if inner else "Drop", policy.file, v, "inner_access")
         _alibaba_inner_access(imp, res.where, g, policy)
     elif res.type == "alicloud_security_group_rule":
         gkey = tf.ref(res, "security_group_id")
@@ -1131,65 +1545,69 @@ def _terraform_alicloud(imp: _Importer, tf: _Terraform, res: _TfResource):
             return
         g = imp.group(gkey, res.path)
         where = res.where
-        if _text(v.get("nic_type")).lower() == "internet":
+        if v["nic_type"].text().lower() == "internet":
             imp.warn(where, "nic_type internet is a classic-network rule for the public NIC; a "
                      "lab is a VPC: rule dropped")
             return
-        if _text(v.get("source_group_owner_account")):
-            imp.warn(where, f"source_security_group_id belongs to account "
-                     f"{v['source_group_owner_account']}: another account's group")
-        protocol = v.get("ip_protocol")
-        ports = v.get("port_range")
-        if _protocol_safe(protocol) in (1, 58) and _text(ports) not in ("", "-1/-1"):
-            imp.warn(where, f"ICMP port_range {ports} (type/code) cannot be represented: the "
-                     "rule matches all ICMP")
+        owner = v["source_group_owner_account"].text()
+        if owner:
+            imp.warn(where, f"source_security_group_id belongs to account {_short(owner)}: "
+                     "another account's group")
+        protocol = v["ip_protocol"].scalar()
+        ports = v["port_range"].scalar()
+        if _protocol_safe(protocol) in (1, 58) and str(ports or "") not in ("", "-1/-1"):
+            imp.warn(where, f"ICMP port_range {_short(str(ports))} (type/code) cannot be "
+                     "represented: the rule matches all ICMP")
             ports = None
         prefix = tf.ref(res, "prefix_list_id")
+        ipv6 = v["ipv6_cidr_ip"].text()
         rule = imp.rule(
-            where, direction=v.get("type"), action=v.get("policy") or "accept",
-            priority=v.get("priority"), protocol=protocol, ports=ports,
-            ethertype="IPv6" if _text(v.get("ipv6_cidr_ip")) else None,
-            remotes=[("cidr", v.get("cidr_ip")), ("cidr", v.get("ipv6_cidr_ip")),
+            where, direction=v["type"].text(), action=v["policy"].text() or "accept",
+            priority=v["priority"].scalar(), protocol=protocol, ports=ports,
+            ethertype="IPv6" if ipv6 else None,
+            remotes=[("cidr", v["cidr_ip"].text()), ("cidr", ipv6),
                      ("group", tf.ref(res, "source_security_group_id")),
                      ("prefix_list", prefix)],
-            description=v.get("description"))
+            description=v["description"].description())
         imp.add_rule(g, res.address, rule)
     elif res.type == "alicloud_ecs_prefix_list":
         pl = imp.prefix_list(tf.key(res))
-        pl.cloud_name = _text(v.get("prefix_list_name")) or None
-        pl.entries = [_text(e.get("cidr")) for e in v.get("entry") or []
-                      if isinstance(e, dict) and _text(e.get("cidr"))]
+        pl.cloud_name = v["prefix_list_name"].text() or None
+        pl.entries = _address_group_entries(imp, res.where,
+                                            [e["cidr"] for e in v["entry"].objects()])
     elif res.type == "alicloud_vpc":
-        blocks = v.get("ipv6_cidr_blocks") or []
-        ipv6 = _text(v.get("ipv6_cidr_block")) or next(
-            (_text(b.get("ipv6_cidr_block")) for b in blocks if isinstance(b, dict)), "")
-        _tf_network(imp, tf, res, name=v.get("vpc_name") or v.get("name"),
-                    cidr=v.get("cidr_block"), ipv6=ipv6)
+        ipv6 = v["ipv6_cidr_block"]
+        if not ipv6.text():
+            ipv6 = next((b["ipv6_cidr_block"] for b in v["ipv6_cidr_blocks"].objects()
+                         if b["ipv6_cidr_block"].text()), ipv6)
+        _tf_network(imp, tf, res, name=v["vpc_name"].text() or v["name"].text(),
+                    cidr=v["cidr_block"], ipv6=ipv6)
     elif res.type == "alicloud_vswitch":
-        _tf_network(imp, tf, res, name=v.get("vswitch_name") or v.get("name"),
-                    cidr=v.get("cidr_block"), ipv6=v.get("ipv6_cidr_block"), vpc_attr="vpc_id")
+        _tf_network(imp, tf, res, name=v["vswitch_name"].text() or v["name"].text(),
+                    cidr=v["cidr_block"], ipv6=v["ipv6_cidr_block"], vpc_attr="vpc_id")
     elif res.type == "alicloud_instance":
-        ipv6 = next((a for a in v.get("ipv6_addresses") or [] if _text(a)), None)
+        ipv6 = next(iter(v["ipv6_addresses"].texts()), None)
         imp.instances.append(_Instance(
-            _text(v.get("instance_name")) or res.address.rsplit(".", 1)[-1], res.where,
-            [(tf.ref(res, "vswitch_id"), _text(v.get("private_ip")) or None, ipv6)],
+            v["instance_name"].text() or res.address.rsplit(".", 1)[-1], res.where,
+            [(tf.ref(res, "vswitch_id"), v["private_ip"].text() or None, ipv6)],
             tf.refs(res, "security_groups")))
 
 
 def _terraform_huaweicloud(imp: _Importer, tf: _Terraform, res: _TfResource):
     v = res.values
     if res.type in TF_TYPES["huawei"]["groups"]:
-        g = imp.group(tf.key(res), res.path, cloud_name=_text(v.get("name")) or None)
-        g.label = f"{res.where} ({g.cloud_name or g.key})"
+        g = imp.group(tf.key(res), res.path, cloud_name=v["name"].text() or None)
+        g.label = f"{res.where} ({_short(g.cloud_name or g.key)})"
         g.rules_given = True
-        g.description = _text(v.get("description"))
-        rules = v.get("rules")
-        if isinstance(rules, list):  # a state: every rule of the group, as the API has them
-            for i, r in enumerate(rules):
-                where = f"{res.where}: rules[{i}] {_text(r.get('id'))}".rstrip()
-                imp.add_rule(g, _text(r.get("id")) or None,
+        g.description = v["description"].description()
+        rules = v["rules"]
+        if rules.value is not None:  # a state: every rule of the group, as the API has them
+            for i, r in enumerate(rules.objects()):
+                rid = r["id"].text()
+                where = f"{res.where}: rules[{i}] {_short(rid)}".rstrip()
+                imp.add_rule(g, rid or None,
                              _huawei_rule_fields(imp, where, r, True, terraform=True), True)
-        elif not v.get("delete_default_rules"):
+        elif not v["delete_default_rules"].flag():
             # A plan: Huawei gives the new group its default rules (inbound from the group
             # itself, outbound to everywhere, IPv4 and IPv6); they are written out.
             for fam in (4, 6):
@@ -1203,64 +1621,76 @@ def _terraform_huaweicloud(imp: _Importer, tf: _Terraform, res: _TfResource):
         if gkey is None:
             imp.warn(res.where, "its security_group_id is not in the export: rule dropped")
             return
-        rid = _text(v.get("id")) or res.address
-        r = dict(v)
-        for attr in ("remote_group_id", "remote_address_group_id"):
-            r[attr] = tf.ref(res, attr)
+        rid = v["id"].text() or res.address
+        remotes = {attr: tf.ref(res, attr)
+                   for attr in ("remote_group_id", "remote_address_group_id")}
         imp.add_rule(imp.group(gkey, res.path), rid,
-                     _huawei_rule_fields(imp, res.where, r, True, terraform=True), True)
+                     _huawei_rule_fields(imp, res.where, v, True, terraform=True,
+                                         remotes=remotes), True)
     elif res.type == "huaweicloud_vpc_address_group":
         pl = imp.prefix_list(tf.key(res))
-        pl.cloud_name = _text(v.get("name")) or None
-        addresses = list(v.get("addresses") or []) + [
-            e.get("ip") for e in v.get("ip_extra_set") or [] if isinstance(e, dict)]
+        pl.cloud_name = v["name"].text() or None
+        addresses = v["addresses"].items() + [e["ip"] for e in v["ip_extra_set"].objects()]
         pl.entries = _address_group_entries(imp, res.where, addresses)
     elif res.type == "huaweicloud_vpc":
-        _tf_network(imp, tf, res, name=v.get("name"), cidr=v.get("cidr"))
+        _tf_network(imp, tf, res, name=v["name"].text(), cidr=v["cidr"])
     elif res.type == "huaweicloud_vpc_subnet":
-        net = _tf_network(imp, tf, res, name=v.get("name"), cidr=v.get("cidr"),
-                          ipv6=v.get("ipv6_cidr") if v.get("ipv6_enable") else None,
+        net = _tf_network(imp, tf, res, name=v["name"].text(), cidr=v["cidr"],
+                          ipv6=v["ipv6_cidr"] if v["ipv6_enable"].flag() else None,
                           vpc_attr="vpc_id")
         for alias in ("subnet_id", "ipv4_subnet_id"):
-            if _text(v.get(alias)):
-                imp.subnet_aliases[_text(v[alias])] = net.key
+            if v[alias].text():
+                imp.subnet_aliases[v[alias].text()] = net.key
     elif res.type == "huaweicloud_compute_instance":
         enis = []
-        networks = [n for n in v.get("network") or [] if isinstance(n, dict)]
-        exprs = res.expressions.get("network") or []
+        networks = v["network"].objects()
+        exprs = res.expressions["network"]
+        exprs = exprs.items() if isinstance(exprs.value, list) else []
         for i, n in enumerate(networks):
-            e = exprs[i] if i < len(exprs) and isinstance(exprs[i], dict) else {}
-            enis.append((tf.ref(res, "uuid", n, e), _text(n.get("fixed_ip_v4")) or None,
-                         _text(n.get("fixed_ip_v6")) or None))
+            e = exprs[i] if i < len(exprs) and exprs[i].is_object() else _Node({}, n.file)
+            enis.append((tf.ref(res, "uuid", n, e), n["fixed_ip_v4"].text() or None,
+                         n["fixed_ip_v6"].text() or None))
         groups = tf.refs(res, "security_group_ids")
-        if not groups and v.get("security_groups"):  # older configurations name the groups
-            by_name = {g.cloud_name: k for k, g in imp.groups.items() if g.cloud_name}
-            for gname in v["security_groups"]:
+        names = v["security_groups"].texts()
+        if not groups and names:  # older configurations name the groups
+            by_name = imp.groups_by_name()
+            for gname in names:
                 if gname in by_name:
                     groups.append(by_name[gname])
                 else:
-                    imp.warn(res.where, f"security group {gname!r} is not in the export: "
+                    imp.warn(res.where, f"security group {_show(gname)} is not in the export: "
                              "left out")
         if not enis:
             imp.warn(res.where, "has no network in the export: left out")
             return
-        imp.instances.append(_Instance(_text(v.get("name")) or res.address.rsplit(".", 1)[-1],
+        imp.instances.append(_Instance(v["name"].text() or res.address.rsplit(".", 1)[-1],
                                        res.where, enis, groups))
 
 
 def _address_group_entries(imp, where, addresses) -> list:
-    """Huawei address group entries: addresses, CIDRs and ranges 'a-b' -> CIDRs."""
+    """Address group / prefix list entries (nodes): addresses, CIDRs and ranges 'a-b' ->
+    normalised CIDRs; one that cannot be read is left out (warned)."""
+    # a range is up to 254 CIDRs: bounded as it expands, not once the list is built
+    bound = getattr(labfile, "BOUNDS", {}).get("prefix_list_entries", 1000)
     out = []
-    for a in addresses:
-        text = _text(a)
+    for node in addresses:
+        text = node.text()
         if not text:
             continue
         try:
+            if "%" in text:  # an IPv6 scope: no network
+                raise ValueError(text)
             if "-" in text:
                 lo, hi = (ipaddress.ip_address(x.strip()) for x in text.split("-", 1))
-                out += [str(n) for n in ipaddress.summarize_address_range(lo, hi)]
+                for n in ipaddress.summarize_address_range(lo, hi):
+                    out.append(str(n))
+                    if len(out) > bound:
+                        break
             else:
                 out.append(str(ipaddress.ip_network(text, strict=False)))
         except (ValueError, TypeError):
-            imp.warn(where, f"address group entry {text!r} cannot be read: left out")
+            imp.warn(where, f"address group entry {_show(text)} cannot be read: left out")
+        if len(out) > bound:
+            node.fail(f"the entries up to this one make more than {bound:,} CIDRs, more than a "
+                      "lab file's prefix list holds", text)
     return out

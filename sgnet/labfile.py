@@ -1,13 +1,23 @@
 """Lab file (YAML) -> validated model.
 
 Every check happens here, before anything touches the kernel: a bad value raises FieldError
-naming the file, the field path, the value and what is allowed (exit code 2).
+naming the file, the field path, the value (cut to a readable length) and what is allowed
+(exit code 2). What a lab file can ask for is bounded (BOUNDS), and so is reading it: a
+regular file of at most MAX_INPUT_BYTES (SGNET_MAX_INPUT_BYTES raises it), of at most
+MAX_NODES YAML values nested at most MAX_DEPTH deep, aliases that expand to at most
+MAX_ALIAS_NODES nodes, integers of ASCII digits (ascii_int, bounded_int).
 """
 
 from __future__ import annotations
 
+import bisect
+import contextlib
+import gc
 import ipaddress
+import os
 import re
+import reprlib
+import stat
 
 import yaml
 
@@ -40,18 +50,315 @@ HOST_KEYS = ("name", "address", "simulated", "transport", "ssh_host", "ssh_user"
 TRANSPORTS = ("ssh", "local")
 HOST_NAME = re.compile(r"^[a-z0-9]{1,8}$")
 PLACEMENTS = ("round-robin",)
-MAX_HOSTS = 250  # simulated underlay: one /24
-MAX_HOST_SUBNETS = 255  # VNIs: 8 bits of subnet under 16 bits of lab
 SETTINGS_KEYS = ("conntrack_timeout",)
 MAX_TIMEOUT = 432000  # the kernel's own TCP established default, 5 days
 
 ACTIONS = {"allow": "allow", "accept": "allow", "deny": "deny", "drop": "deny"}
 DIRECTIONS = {"ingress": "ingress", "egress": "egress"}
-MAX_SECONDARY_ENIS = 9  # interface names eth0..eth9
+
+# -- bounds ------------------------------------------------------------------------------------
+# Every count a lab file sets, checked before anything is built (exit 2). README "Bounds".
+BOUNDS = {
+    # <lab>i<N>e<k>, the gateway's end of ENI k of instance N, must fit the kernel's
+    # 15-character interface names: 8 (lab name) + "i" + 4 digits + "e" + 1 digit.
+    "instances": 10_000,
+    "secondary_enis": 9,  # per instance: eth1..eth9, k one digit of that name
+    # Secondary addresses per ENI: with its primary, the largest group a provider documents
+    # (Alibaba, an advanced group: 65,536 private IPv4 addresses), the largest sgnet measures
+    # (docs/benchmarks.md). The clouds give one ENI far fewer (Alibaba: 49 at its creation).
+    "secondary_ips": 65_535,
+    # Private IPv4 addresses of the whole lab (primaries and secondary blocks): each is an
+    # nftables set element in every instance whose rules name one of its groups (a lab of
+    # 16 million ran 3 minutes to 8 GB); four groups of the largest size above.
+    "private_ipv4": 262_144,
+    # Each a namespace and a link of the gateway, like an instance; the outside world of a
+    # lab is a few hosts.
+    "externals": 1_000,
+    "vpcs": 100,  # the gateway keeps every pair of VPCs apart
+    "subnets": 1_000,  # in the whole lab: one bridge each in the gateway namespace
+    "security_groups": 1_000,  # declared in the file (the provider's own come on top)
+    "rules_per_group": 10_000,  # the largest group measured (docs/benchmarks.md)
+    "rules": 50_000,  # declared in the whole file: read, parsed, linted, compiled
+    "ports_per_rule": 1_000,  # ports and ranges of one rule ("22,80,8000-8080": 3)
+    "prefix_lists": 1_000,
+    # Alibaba: at most 200 entries per prefix list, of one family; sgnet's hold both.
+    "prefix_list_entries": 1_000,
+    "hosts": 250,  # simulated underlay: one /24
+    "host_subnets": 255,  # subnets of a multi-host lab: VNIs, 8 bits under 16 bits of lab
+    "ssh_options": 32,  # per host
+    "description": 1_024,  # characters (the clouds allow 255 to 512)
+    "text": 4_096,  # characters of a host's command, identity file or ssh option
+}
+MAX_SECONDARY_ENIS = BOUNDS["secondary_enis"]
+MAX_HOSTS = BOUNDS["hosts"]
+MAX_HOST_SUBNETS = BOUNDS["host_subnets"]
+
+# Reading: the file's size (a lab of 10,000 instances is about 1 MB); the environment
+# variable raises it.
+MAX_INPUT_BYTES = 16 * 2**20
+INPUT_LIMIT_VARIABLE = "SGNET_MAX_INPUT_BYTES"
+MAX_DEPTH = 64  # levels of YAML nesting (a lab file needs 7)
+# Values (YAML nodes) of one file: each costs Python about 10 microseconds and 500 bytes to
+# read, whatever its length (a file of 16 MiB could hold 8 million). A lab of 10,000
+# instances has about 80,000; one of 50,000 rules (BOUNDS["rules"]) about 650,000.
+MAX_NODES = 1_000_000
+# Nodes that aliases add when expanded: a "billion laughs" file of a few lines expands to
+# billions; a lab that reuses a rule list in every group stays far below.
+MAX_ALIAS_NODES = 1_000_000
+MAX_INT_DIGITS = 20  # digits read of an integer: every field's range fits in far fewer
+MAX_SHOWN = 60  # characters of a value shown in a message
+MAX_ALLOWED_SHOWN = 300  # characters of the list of what is allowed
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")  # \t, \n kept
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key given twice in one mapping (PyYAML keeps the last)."""
+@contextlib.contextmanager
+def building():
+    """Reading a lab makes many objects that all live on (nodes, then the model): the cyclic
+    garbage collector would walk every live object again and again, for no garbage (none of
+    them forms a cycle), a tenth of the time of a lab of 10,000 instances and growing with
+    it. Off while building, as it was after."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+# -- values in messages ---------------------------------------------------------------------------
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlong = 2, MAX_SHOWN, MAX_SHOWN, 40
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = _REPR.maxfrozenset = 6
+
+
+def short(value, limit: int = MAX_SHOWN) -> str:
+    """repr(value) cut to `limit` characters, in time bounded by the limit (never the whole
+    of a large or deeply nested value: reprlib)."""
+    if isinstance(value, str):
+        text = repr(value[:limit + 1])
+        if len(value) > limit:
+            return f"{text[:limit]}... ({len(value):,} characters)"
+        return text
+    try:
+        text = _REPR.repr(value)
+    except ValueError:  # an int beyond Python's int-to-string limit
+        return f"<an integer of {value.bit_length():,} bits>"
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+class _Shown:
+    """A value for FieldError's message: its repr is short(value)."""
+
+    def __init__(self, value):
+        self.text = short(value)
+
+    def __repr__(self):
+        return self.text
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _key_text(key) -> str:
+    """A mapping key as a step of a field path: as typed if it is a short plain string."""
+    if isinstance(key, str) and len(key) <= MAX_SHOWN and not _CONTROL.search(key):
+        return key
+    return short(key)
+
+
+def control_character(text: str, allow_layout: bool = False):
+    """The first control character (or lone surrogate) in text, as U+XXXX, else None. With
+    allow_layout, tab and newline are text (a YAML block scalar ends with a newline)."""
+    m = (_CONTROL_IN_TEXT if allow_layout else _CONTROL).search(text)
+    if m is None:
+        return None
+    c = m.group()
+    return "NUL (U+0000)" if c == "\x00" else f"U+{ord(c):04X}"
+
+
+# -- integers --------------------------------------------------------------------------------------
+def ascii_int(value, strings: bool = True):
+    """An integer a user wrote: a YAML or JSON integer (never a bool) or, with strings, a
+    string of ASCII digits (blanks around them allowed); None for anything else. Python's
+    int() and str.isdigit() take '²' and '٢٢' as digits: this does not. A string of more than
+    MAX_INT_DIGITS digits reads as 10**MAX_INT_DIGITS, beyond every field's range, without
+    being converted (int() refuses 4,300 digits, and would take time quadratic in them)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if strings and isinstance(value, str):
+        text = value.strip()
+        if text.isascii() and text.isdigit():
+            return int(text) if len(text) <= MAX_INT_DIGITS else 10 ** MAX_INT_DIGITS
+    return None
+
+
+def bounded_int(value, lo: int, hi: int, strings: bool = True):
+    """ascii_int(value) if it lies in lo..hi, else None."""
+    n = ascii_int(value, strings)
+    return n if n is not None and lo <= n <= hi else None
+
+
+# -- reading -----------------------------------------------------------------------------------
+def input_limit() -> int:
+    """The most bytes an input file may hold: MAX_INPUT_BYTES, or $SGNET_MAX_INPUT_BYTES."""
+    value = os.environ.get(INPUT_LIMIT_VARIABLE)
+    if value is None or value == "":
+        return MAX_INPUT_BYTES
+    n = bounded_int(value, 1, 2**62)
+    if n is None:
+        raise LabError(f"{INPUT_LIMIT_VARIABLE}: not a number of bytes (got {short(value)}); "
+                       "allowed: a whole number, e.g. 67108864 for 64 MiB")
+    return n
+
+
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISSOCK, "a socket"))
+
+
+def read_text(path: str, what: str = "the lab file", encoding: str = "utf-8") -> str:
+    """A text file's contents, or a LabError naming the file (exit 2). Only a regular file
+    is read (a FIFO would block, /dev/zero never end), at most input_limit() bytes of it."""
+    limit = input_limit()
+    try:
+        # O_NONBLOCK: opening a FIFO waits for a writer otherwise; regular files ignore it.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError as e:
+        raise LabError(f"{path}: cannot read {what}: {e.strerror}") from None
+    except ValueError:  # a NUL byte in the path
+        raise LabError(f"{short(path)}: cannot read {what}: the path holds a NUL byte") \
+            from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = next((k for test, k in _KINDS if test(mode)), "not a regular file")
+            raise LabError(f"{path}: cannot read {what}: it is {kind}, not a regular file")
+        chunks, size = [], 0
+        while size <= limit:  # st_size can lie (/proc) or grow: count what is read
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as e:
+        raise LabError(f"{path}: cannot read {what}: {e.strerror}") from None
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise LabError(f"{path}: {what} is larger than {limit:,} bytes; allowed: at most "
+                       f"{limit:,} (set {INPUT_LIMIT_VARIABLE} to read larger files)")
+    try:
+        return b"".join(chunks).decode(encoding)
+    except UnicodeDecodeError as e:
+        raise LabError(f"{path}: not a UTF-8 text file (byte {e.start})") from None
+
+
+# -- YAML --------------------------------------------------------------------------------------
+class _Refused(yaml.composer.ComposerError):
+    """A YAML file too large or too deep to read (not a syntax error)."""
+
+
+class _Bounded(yaml.composer.Composer):
+    """The composer of the lab file loaders: refuses more than MAX_NODES nodes, nesting
+    deeper than MAX_DEPTH (counting what aliases bring in), aliases expanding to more than
+    MAX_ALIAS_NODES nodes or into themselves. (With the key and integer constructors below, a
+    loader also refuses a key given twice in one mapping, which PyYAML would keep the last
+    of, and integers too long to read.)"""
+
+    def _start(self):
+        self._depth = 0
+        self._nodes = 0
+        self._expanded = 0  # nodes the aliases so far add
+        self._size = {}  # collection node -> (nodes once expanded, depth once expanded)
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise _Refused(None, None, f"more than {MAX_NODES:,} values", event.start_mark)
+        if isinstance(event, yaml.ScalarEvent):  # most nodes: nothing inside to count
+            return super().compose_node(parent, index)
+        if isinstance(event, yaml.AliasEvent):
+            node = self.anchors.get(event.anchor)
+            if node is not None:
+                if isinstance(node, yaml.ScalarNode):
+                    size, depth = _ONE
+                elif node in self._size:
+                    size, depth = self._size[node]
+                else:
+                    raise _Refused(
+                        None, None, f"alias *{_cut(event.anchor, MAX_SHOWN)} is used inside "
+                        "the node it names (a recursive structure)", event.start_mark)
+                self._expanded += size
+                if self._expanded > MAX_ALIAS_NODES:
+                    raise _Refused(
+                        None, None, f"aliases expand to more than {MAX_ALIAS_NODES:,} nodes "
+                        "(an alias bomb?)", event.start_mark)
+                if self._depth + depth > MAX_DEPTH:
+                    raise _Refused(
+                        None, None, f"alias *{_cut(event.anchor, MAX_SHOWN)} nests deeper "
+                        f"than {MAX_DEPTH} levels", event.start_mark)
+            return super().compose_node(parent, index)
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _Refused(None, None, f"nested deeper than {MAX_DEPTH} levels",
+                           event.start_mark)
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        get = self._size.get
+        if isinstance(node, yaml.SequenceNode):
+            sizes = [get(c, _ONE) for c in node.value]
+        else:
+            sizes = [get(c, _ONE) for pair in node.value for c in pair]
+        self._size[node] = (1 + sum(s for s, _ in sizes),
+                            1 + max((d for _, d in sizes), default=0))
+        return node
+
+
+_ONE = (1, 0)  # a scalar: one node, no level of nesting
+
+
+class _PyLoader(_Bounded, yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,
+                yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+    """The safe loader, bounded, in Python."""
+
+    def __init__(self, stream):
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
+        self._start()
+
+
+_LOADERS = [_PyLoader]
+try:
+    from yaml.cyaml import CParser
+
+    class _CLoader(_Bounded, CParser, yaml.constructor.SafeConstructor,
+                   yaml.resolver.Resolver):
+        """The same, parsing with libyaml (4 times faster at 10,000 instances): its events
+        composed and constructed by the same Python code."""
+
+        def __init__(self, stream):
+            CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            self._start()
+
+    _LOADERS.insert(0, _CLoader)
+except ImportError:  # PyYAML without libyaml
+    pass
 
 
 def _construct_mapping(loader, node, deep=False):
@@ -66,35 +373,53 @@ def _construct_mapping(loader, node, deep=False):
                 key_node.start_mark) from None
         if key in seen:
             raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r} (first at line {seen[key]})",
+                None, None, f"duplicate key {short(key)} (first at line {seen[key]})",
                 key_node.start_mark)
         seen[key] = key_node.start_mark.line + 1
-    return yaml.SafeLoader.construct_mapping(loader, node, deep)
+    return yaml.constructor.SafeConstructor.construct_mapping(loader, node, deep)
 
 
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-                                 _construct_mapping)
+def _construct_int(loader, node):
+    text = node.value
+    if len(text) > MAX_INT_DIGITS + 2:  # sign, underscores and prefixes aside
+        raise yaml.constructor.ConstructorError(
+            None, None, f"integer of {len(text):,} characters: too long (at most "
+            f"{MAX_INT_DIGITS} digits)", node.start_mark)
+    return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
 
 
-def load_yaml(text: str, source: str):
+for _loader in _LOADERS:
+    _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    _loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
+def load_yaml(text: str, source: str, loader=None):
+    """The YAML document in text, bounded (see _Bounded); a LabError naming the source, the
+    line and column, and the problem, cut to a readable length."""
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)
+        with building():
+            return yaml.load(text, Loader=loader or _LOADERS[0])
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
+        if mark is not None:
+            where = f"line {mark.line + 1}, column {mark.column + 1}"
+        elif isinstance(e, yaml.reader.ReaderError):  # a character YAML does not allow
+            # a position in the text (Python reader) or in its UTF-8 bytes (libyaml)
+            before = text[:e.position] if e.encoding == "unicode" else \
+                text.encode("utf-8", "surrogatepass")[:e.position].decode("utf-8", "replace")
+            where = (f"line {before.count(chr(10)) + 1}, column "
+                     f"{len(before) - (before.rfind(chr(10)) + 1) + 1}")
+            char = e.character if isinstance(e.character, str) else chr(e.character)
+            e.problem = (f"{control_character(char) or f'U+{ord(char):04X}'}: a character "
+                         "YAML does not allow (control characters and NUL bytes)")
+        else:
+            where = "?"
         problem = getattr(e, "problem", None) or str(e)
-        raise LabError(f"{source}: {where}: YAML syntax error: {problem}") from None
-
-
-def read_text(path: str, what: str = "the lab file", encoding: str = "utf-8") -> str:
-    """A text file's contents, or a LabError naming the file (exit 2)."""
-    try:
-        with open(path, encoding=encoding) as f:
-            return f.read()
-    except OSError as e:
-        raise LabError(f"{path}: cannot read {what}: {e.strerror}") from None
-    except UnicodeDecodeError as e:
-        raise LabError(f"{path}: not a UTF-8 text file (byte {e.start})") from None
+        context, cmark = getattr(e, "context", None), getattr(e, "context_mark", None)
+        if context:  # "while parsing a flow mapping (line 3)", "found duplicate anchor ..."
+            problem = f"{context}{f' (line {cmark.line + 1})' if cmark else ''}: {problem}"
+        kind = "YAML refused" if isinstance(e, _Refused) else "YAML syntax error"
+        raise LabError(f"{source}: {where}: {kind}: {_cut(problem, 300)}") from None
 
 
 def load_file(path: str) -> Lab:
@@ -110,7 +435,12 @@ class _Parser:
         self.source = source
 
     def fail(self, path, problem, value=_NO_VALUE, allowed=None):
-        raise FieldError(self.source, path, problem, value, allowed)
+        shown = value if value is _NO_VALUE else _Shown(value)
+        if allowed is not None:
+            allowed = _cut(str(allowed), MAX_ALLOWED_SHOWN)
+        e = FieldError(self.source, path, problem, shown, allowed)
+        e.value = value  # the value itself, for whoever words the refusal differently
+        raise e
 
     # -- generic field helpers --------------------------------------------------
     def mapping(self, value, path, keys, required=()):
@@ -118,23 +448,49 @@ class _Parser:
             self.fail(path, "must be a mapping", value)
         for k in value:
             if k not in keys:
-                self.fail(f"{path}.{k}" if path else str(k), "unknown key", k,
-                          ", ".join(keys))
+                self.fail(f"{path}.{_key_text(k)}" if path else _key_text(k), "unknown key",
+                          k, ", ".join(keys))
         for k in required:
             if k not in value or value[k] is None:
                 self.fail(f"{path}.{k}" if path else k, "is required")
         return value
 
-    def seq(self, value, path):
+    def seq(self, value, path, bound=None, what="entries"):
+        """A list (None: empty) of at most `bound` items (BOUNDS key or number)."""
         if value is None:
             return []
         if not isinstance(value, list):
             self.fail(path, "must be a list", value)
+        if bound is not None:
+            self.count(len(value), path, bound, what)
         return value
+
+    def count(self, n, path, bound, what):
+        """Refuse a count above its bound (a BOUNDS key or a number)."""
+        most = BOUNDS[bound] if isinstance(bound, str) else bound
+        if n > most:
+            self.fail(path, f"too many {what}", n, f"at most {most:,}")
 
     def name(self, value, path, pattern=OBJECT_NAME, rule=NAME_RULE):
         if not isinstance(value, str) or not pattern.fullmatch(value):
-            self.fail(path, "invalid name", value, rule)
+            bad = control_character(value) if isinstance(value, str) else None
+            self.fail(path, f"invalid name: it holds the control character {bad}" if bad
+                      else "invalid name", value, rule)
+        return value
+
+    def text(self, value, path, what="a string", bound="description", layout=True):
+        """A free text (description, command, path): a string of at most BOUNDS[bound]
+        characters, without control characters (tab and newline allowed with layout)."""
+        if not isinstance(value, str):
+            self.fail(path, f"must be {what}", value)
+        most = BOUNDS[bound]
+        if len(value) > most:
+            self.fail(path, f"too long: {len(value):,} characters", value,
+                      f"at most {most:,} characters")
+        bad = control_character(value, allow_layout=layout)
+        if bad:
+            self.fail(path, f"holds the control character {bad}", value,
+                      "printable text" + (", tabs and newlines" if layout else ""))
         return value
 
     def unique_name(self, value, path, seen: set, what: str):
@@ -181,6 +537,11 @@ class _Parser:
 
 
 def parse(raw, source: str = "<lab>") -> Lab:
+    with building():
+        return _parse(raw, source)
+
+
+def _parse(raw, source):
     p = _Parser(source)
     if raw is None:
         p.fail("(top)", "the lab file is empty")
@@ -196,8 +557,7 @@ def parse(raw, source: str = "<lab>") -> Lab:
     if raw.get("settings") is not None:
         p.mapping(raw["settings"], "settings", SETTINGS_KEYS)
         t = raw["settings"].get("conntrack_timeout")
-        if t is not None and (isinstance(t, bool) or not isinstance(t, int)
-                              or not 1 <= t <= MAX_TIMEOUT):
+        if t is not None and bounded_int(t, 1, MAX_TIMEOUT, strings=False) is None:
             p.fail("settings.conntrack_timeout", "not a timeout in seconds", t,
                    f"1-{MAX_TIMEOUT}")
 
@@ -207,9 +567,9 @@ def parse(raw, source: str = "<lab>") -> Lab:
     instances = _parse_instances(p, raw, vpcs, groups, profile)
     externals = _parse_externals(p, raw, vpcs, instances)
     _place(p, raw, hosts, instances, externals)
-    if hosts and sum(len(v.subnets) for v in vpcs) > MAX_HOST_SUBNETS:
-        p.fail("vpcs", "too many subnets for a multi-host lab (one VXLAN VNI each)",
-               sum(len(v.subnets) for v in vpcs), f"at most {MAX_HOST_SUBNETS}")
+    if hosts:
+        p.count(sum(len(v.subnets) for v in vpcs), "vpcs", "host_subnets",
+                "subnets for a multi-host lab (one VXLAN VNI each)")
 
     lab = Lab(name=name, provider=provider, vpcs=vpcs, groups=groups, instances=instances,
               externals=externals, prefix_lists=prefix_lists, source=source,
@@ -230,11 +590,9 @@ def _parse_hosts(p, raw) -> list:
         if raw.get("placement") is not None:
             p.fail("placement", "needs hosts: to place instances on", raw["placement"])
         return []
-    hosts_raw = p.seq(raw["hosts"], "hosts")
+    hosts_raw = p.seq(raw["hosts"], "hosts", "hosts", "hosts")
     if not hosts_raw:
         p.fail("hosts", "is empty: name at least one host, or leave hosts out", raw["hosts"])
-    if len(hosts_raw) > MAX_HOSTS:
-        p.fail("hosts", "too many hosts", len(hosts_raw), f"at most {MAX_HOSTS}")
     if raw.get("placement") is not None and raw["placement"] not in PLACEMENTS:
         p.fail("placement", "unknown placement policy", raw["placement"],
                ", ".join(PLACEMENTS) + ", or host: per instance")
@@ -272,17 +630,23 @@ def _parse_hosts(p, raw) -> list:
         if not isinstance(user, str) or not re.fullmatch(r"[a-z_][a-z0-9_.-]{0,31}", user):
             p.fail(f"{path}.ssh_user", "not a user name", user)
         port = h.get("ssh_port", 22)
-        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        if bounded_int(port, 1, 65535, strings=False) is None:
             p.fail(f"{path}.ssh_port", "not a TCP port", port, "1-65535")
         command = h.get("command", "sgnet")
         if not isinstance(command, str) or not command.strip():
             p.fail(f"{path}.command", "must be the command that runs sgnet on the host",
                    command, "e.g. sgnet or /opt/sgnet/.venv/bin/sgnet")
+        p.text(command, f"{path}.command", bound="text", layout=False)
         identity = h.get("ssh_identity")
         if identity is not None and (not isinstance(identity, str) or not identity):
             p.fail(f"{path}.ssh_identity", "must be the path of a private key file", identity)
-        options = p.seq(h.get("ssh_options"), f"{path}.ssh_options")
+        if identity is not None:
+            p.text(identity, f"{path}.ssh_identity", bound="text", layout=False)
+        options = p.seq(h.get("ssh_options"), f"{path}.ssh_options", "ssh_options",
+                        "ssh options")
         for k, o in enumerate(options):
+            if isinstance(o, str):
+                p.text(o, f"{path}.ssh_options[{k}]", bound="text", layout=False)
             if not isinstance(o, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*[= ]\S.*", o):
                 p.fail(f"{path}.ssh_options[{k}]", "not an ssh option", o,
                        "Key=Value, e.g. ProxyJump=bastion")
@@ -300,7 +664,7 @@ def check_buildable(lab: Lab):
         raise FieldError(lab.source, "hosts", "mixes simulated and real hosts, which cannot "
                          "be joined: a simulated host's underlay is a namespace of this "
                          "machine and never reaches a real one",
-                         [h.name for h in hosts], "all simulated: true, or all real")
+                         _Shown([h.name for h in hosts]), "all simulated: true, or all real")
     from .fabric import underlay_ip
     underlay = [underlay_ip(h) for h in hosts]
     for h, a in zip(hosts, underlay):
@@ -310,7 +674,7 @@ def check_buildable(lab: Lab):
                              "198.18.0.N, N their place in the list)", a)
     if len({ipaddress.ip_address(a).version for a in underlay}) > 1:
         raise FieldError(lab.source, "hosts", "mixes IPv4 and IPv6 addresses: the VXLAN "
-                         "underlay is one family", [h.address for h in hosts])
+                         "underlay is one family", _Shown([h.address for h in hosts]))
 
 
 def _place(p, raw, hosts, instances, externals):
@@ -336,13 +700,32 @@ def _place(p, raw, hosts, instances, externals):
                     item.host = names[0]
 
 
+class _Disjoint:
+    """Networks of one family declared so far, none overlapping another: does a new one
+    overlap any of them? A look-up in their sorted bounds, not a scan of them all."""
+
+    def __init__(self):
+        self.starts, self.ends = [], []  # sorted; the networks are disjoint, so both are
+
+    def overlaps(self, net) -> bool:
+        lo, hi = int(net.network_address), int(net.broadcast_address)
+        i = bisect.bisect_right(self.starts, hi)  # the networks starting at or before hi
+        return i > 0 and self.ends[i - 1] >= lo
+
+    def add(self, net):
+        i = bisect.bisect_right(self.starts, int(net.network_address))
+        self.starts.insert(i, int(net.network_address))
+        self.ends.insert(i, int(net.broadcast_address))
+
+
 def _parse_vpcs(p, raw):
-    vpcs_raw = p.seq(raw.get("vpcs"), "vpcs")
+    vpcs_raw = p.seq(raw.get("vpcs"), "vpcs", "vpcs", "VPCs")
     if not vpcs_raw:
         # Huawei creates vpc-default with the first ECS; one VPC, one subnet.
         vpcs_raw = [{"name": "vpc-default", "cidr": "192.168.0.0/16",
                      "subnets": [{"name": "subnet-default", "cidr": "192.168.0.0/24"}]}]
     vpcs, names, subnet_names = [], set(), set()
+    taken4, taken6 = _Disjoint(), _Disjoint()
     index = 0
     for i, v in enumerate(vpcs_raw):
         path = f"vpcs[{i}]"
@@ -352,22 +735,28 @@ def _parse_vpcs(p, raw):
         if not any(cidr.subnet_of(r) for r in PRIVATE_RANGES) or not 8 <= cidr.prefixlen <= 28:
             p.fail(f"{path}.cidr", "a VPC needs a private IPv4 range", v["cidr"],
                    "inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, mask /8 to /28")
-        for other in vpcs:
-            if cidr.overlaps(other.cidr):
-                p.fail(f"{path}.cidr", f"overlaps VPC {other.name} ({other.cidr}); the VPCs "
-                       "of one lab share its gateway and must not overlap", v["cidr"])
+        if taken4.overlaps(cidr):
+            other = next(o for o in vpcs if cidr.overlaps(o.cidr))
+            p.fail(f"{path}.cidr", f"overlaps VPC {other.name} ({other.cidr}); the VPCs "
+                   "of one lab share its gateway and must not overlap", v["cidr"])
+        taken4.add(cidr)
         v6 = None
         if v.get("ipv6_cidr") is not None:
             v6 = p.network(v["ipv6_cidr"], f"{path}.ipv6_cidr", 6)
             if v6.prefixlen > 64:
                 p.fail(f"{path}.ipv6_cidr", "too small for /64 subnets", v["ipv6_cidr"],
                        "a prefix of /64 or shorter, e.g. fd00:10::/48")
-            for other in vpcs:
-                if other.ipv6_cidr and v6.overlaps(other.ipv6_cidr):
-                    p.fail(f"{path}.ipv6_cidr", f"overlaps VPC {other.name} "
-                           f"({other.ipv6_cidr})", v["ipv6_cidr"])
+            if taken6.overlaps(v6):
+                other = next(o for o in vpcs if o.ipv6_cidr and v6.overlaps(o.ipv6_cidr))
+                p.fail(f"{path}.ipv6_cidr", f"overlaps VPC {other.name} "
+                       f"({other.ipv6_cidr})", v["ipv6_cidr"])
+            taken6.add(v6)
         subnets = []
-        for j, s in enumerate(p.seq(v.get("subnets"), f"{path}.subnets")):
+        subnets4, subnets6 = _Disjoint(), _Disjoint()
+        subnets_raw = p.seq(v.get("subnets"), f"{path}.subnets")
+        p.count(index + len(subnets_raw), f"{path}.subnets", "subnets",
+                "subnets in the lab (counting the VPCs before this one)")
+        for j, s in enumerate(subnets_raw):
             spath = f"{path}.subnets[{j}]"
             p.mapping(s, spath, SUBNET_KEYS, required=("name", "cidr"))
             sname = p.unique_name(s["name"], f"{spath}.name", subnet_names, "subnet")
@@ -376,10 +765,11 @@ def _parse_vpcs(p, raw):
                 p.fail(f"{spath}.cidr", f"is outside its VPC {vname} ({cidr})", s["cidr"])
             if scidr.prefixlen > 29:
                 p.fail(f"{spath}.cidr", "too small: a subnet needs at least a /29", s["cidr"])
-            for other in subnets:
-                if scidr.overlaps(other.cidr):
-                    p.fail(f"{spath}.cidr", f"overlaps subnet {other.name} ({other.cidr})",
-                           s["cidr"])
+            if subnets4.overlaps(scidr):
+                other = next(o for o in subnets if scidr.overlaps(o.cidr))
+                p.fail(f"{spath}.cidr", f"overlaps subnet {other.name} ({other.cidr})",
+                       s["cidr"])
+            subnets4.add(scidr)
             s6 = None
             if s.get("ipv6_cidr") is not None:
                 if v6 is None:
@@ -388,10 +778,11 @@ def _parse_vpcs(p, raw):
                 s6 = p.network(s["ipv6_cidr"], f"{spath}.ipv6_cidr", 6, within=v6)
                 if not 64 <= s6.prefixlen <= 120:
                     p.fail(f"{spath}.ipv6_cidr", "too small", s["ipv6_cidr"], "/64 to /120")
-                for other in subnets:
-                    if other.ipv6_cidr and s6.overlaps(other.ipv6_cidr):
-                        p.fail(f"{spath}.ipv6_cidr", f"overlaps subnet {other.name}",
-                               s["ipv6_cidr"])
+                if subnets6.overlaps(s6):
+                    other = next(o for o in subnets if o.ipv6_cidr and s6.overlaps(o.ipv6_cidr))
+                    p.fail(f"{spath}.ipv6_cidr", f"overlaps subnet {other.name}",
+                           s["ipv6_cidr"])
+                subnets6.add(s6)
             subnets.append(Subnet(sname, vname, scidr, s6, index))
             index += 1
         if not subnets:
@@ -401,13 +792,15 @@ def _parse_vpcs(p, raw):
 
 
 def _parse_prefix_lists(p, raw):
-    out = {}
-    for i, pl in enumerate(p.seq(raw.get("prefix_lists"), "prefix_lists")):
+    out, names = {}, set()
+    for i, pl in enumerate(p.seq(raw.get("prefix_lists"), "prefix_lists", "prefix_lists",
+                                 "prefix lists")):
         path = f"prefix_lists[{i}]"
         p.mapping(pl, path, PREFIX_LIST_KEYS, required=("name",))
-        name = p.unique_name(pl["name"], f"{path}.name", set(out), "prefix list")
+        name = p.unique_name(pl["name"], f"{path}.name", names, "prefix list")
         entries = []
-        for j, e in enumerate(p.seq(pl.get("entries"), f"{path}.entries")):
+        for j, e in enumerate(p.seq(pl.get("entries"), f"{path}.entries",
+                                    "prefix_list_entries", "entries")):
             fam = 6 if isinstance(e, str) and ":" in e else 4
             entries.append(p.network(e, f"{path}.entries[{j}]", fam))
         out[name] = PrefixList(name, entries)
@@ -416,16 +809,24 @@ def _parse_prefix_lists(p, raw):
 
 def _parse_groups(p, raw, profile, prefix_lists):
     builtin = {g.name: g for g in profile.builtin_groups()}
-    declared = {}
-    for i, g in enumerate(p.seq(raw.get("security_groups"), "security_groups")):
+    declared, names, n_rules = {}, set(), 0
+    for i, g in enumerate(p.seq(raw.get("security_groups"), "security_groups",
+                                "security_groups", "security groups")):
         path = f"security_groups[{i}]"
         p.mapping(g, path, GROUP_KEYS, required=("name",))
-        name = p.unique_name(g["name"], f"{path}.name", set(declared), "security group")
+        name = p.unique_name(g["name"], f"{path}.name", names, "security group")
         declared[name] = (path, g)
+        # every count before any rule is parsed
+        n_rules += len(p.seq(g.get("rules"), f"{path}.rules", "rules_per_group", "rules"))
+        p.count(n_rules, f"{path}.rules", "rules", "rules in the lab (counting the groups "
+                "before this one)")
     groups = dict(builtin)
     for name, (path, g) in declared.items():
-        group = Group(name, builtin=name in builtin,
-                      description=str(g.get("description") or ""))
+        description = g.get("description") or ""
+        if isinstance(description, (list, dict, set, tuple, bytes)):
+            p.fail(f"{path}.description", "must be a string", description)
+        group = Group(name, builtin=name in builtin, description=p.text(
+            str(description), f"{path}.description"))
         if "type" in g and g["type"] not in ("basic", "advanced"):
             p.fail(f"{path}.type", "unknown group type", g["type"], "basic, advanced")
         group.type = g.get("type", "basic")
@@ -456,27 +857,39 @@ def _parse_groups(p, raw, profile, prefix_lists):
     return groups
 
 
+_PORT_RANGE = re.compile(r"([0-9]+)(?:\s*[-/]\s*([0-9]+))?")  # ASCII digits only
+
+
 def parse_ports(p, value, path):
     """'22', 22, '22,80,8000-8080', [22, '80-90'], alibaba '22/22', '-1/-1' (all)."""
     items = value if isinstance(value, list) else [value]
-    ranges = []
+    ranges, most = [], BOUNDS["ports_per_rule"]
     for item in items:
         if isinstance(item, bool):
             p.fail(path, "not a port", value)
-        parts = [item] if isinstance(item, int) else str(item).split(",")
+        if isinstance(item, int):
+            parts = [str(item) if abs(item) < 10 ** MAX_INT_DIGITS else "0"]
+        elif isinstance(item, str):
+            if len(ranges) + item.count(",") >= most:
+                p.count(len(ranges) + item.count(",") + 1, path, most, "ports and port ranges")
+            parts = item.split(",")
+        else:
+            p.fail(path, "bad port or port range", value,
+                   "1-65535, lists and ranges like '22,80,8000-8080' or '22/22'")
         for part in parts:
-            text = str(part).strip()
+            text = part.strip()
             if text in ("-1/-1", "-1", "all", "any"):
                 return None
-            m = re.fullmatch(r"(\d+)(?:\s*[-/]\s*(\d+))?", text)
+            m = _PORT_RANGE.fullmatch(text)
             if not m:
                 p.fail(path, "bad port or port range", value,
                        "1-65535, lists and ranges like '22,80,8000-8080' or '22/22'")
-            lo = int(m.group(1))
-            hi = int(m.group(2)) if m.group(2) else lo
+            lo = ascii_int(m.group(1))
+            hi = ascii_int(m.group(2)) if m.group(2) else lo
             if not (1 <= lo <= 65535 and 1 <= hi <= 65535) or lo > hi:
                 p.fail(path, "bad port range", value, "ports 1-65535, start <= end")
             ranges.append((lo, hi))
+            p.count(len(ranges), path, most, "ports and port ranges")
     if not ranges:
         p.fail(path, "empty port list", value)
     if ranges == [(1, 65535)]:
@@ -485,19 +898,17 @@ def parse_ports(p, value, path):
 
 
 def parse_protocol(p, value, path):
-    if isinstance(value, bool):
-        p.fail(path, "unknown protocol", value)
-    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
-        n = int(value)
-        if not 0 <= n <= 255:
-            p.fail(path, "protocol number out of range", value, "0-255")
-        return n
     if isinstance(value, str):
         v = value.strip().lower()
         if v in ("all", "any", "-1"):
             return None
         if v in PROTOCOLS:
             return PROTOCOLS[v]
+    n = ascii_int(value)
+    if n is not None:
+        if not 0 <= n <= 255:
+            p.fail(path, "protocol number out of range", value, "0-255")
+        return n
     p.fail(path, "unknown protocol", value, "tcp, udp, icmp, icmpv6, gre, all or 0-255")
 
 
@@ -511,11 +922,10 @@ def parse_rule(p, r, path, group_name, groups, prefix_lists, profile) -> Rule:
     if not isinstance(action, str) or action.lower() not in ACTIONS:
         p.fail(f"{path}.action", "unknown action", action, "allow, deny (or accept, drop)")
     action = ACTIONS[action.lower()]
-    priority = r.get("priority", profile.default_priority)
-    if isinstance(priority, str) and priority.strip().isdigit():
-        priority = int(priority)
-    if isinstance(priority, bool) or not isinstance(priority, int) or not 1 <= priority <= 100:
-        p.fail(f"{path}.priority", "priority out of range", priority, "1-100 (1 is highest)")
+    priority = bounded_int(r.get("priority", profile.default_priority), 1, 100)
+    if priority is None:
+        p.fail(f"{path}.priority", "priority out of range", r["priority"],
+               "1-100 (1 is highest)")
     protocol = parse_protocol(p, r.get("protocol", "all"), f"{path}.protocol")
 
     remotes = [k for k in ("remote", "remote_group", "remote_prefix_list")
@@ -573,48 +983,92 @@ def parse_rule(p, r, path, group_name, groups, prefix_lists, profile) -> Rule:
         if ports is not None and protocol not in PORTED_PROTOCOLS:
             p.fail(f"{path}.ports", f"protocol {protocol_name(protocol)} has no ports",
                    r["ports"], "ports with tcp or udp only")
-    desc = r.get("description") or ""
-    if not isinstance(desc, str):
-        p.fail(f"{path}.description", "must be a string", desc)
+    desc = p.text(r.get("description") or "", f"{path}.description")
     return Rule(direction, action, priority, family, protocol, ports, remote, desc)
 
 
+class _Gaps:
+    """The free runs of host addresses of one subnet, first-fit: a max-tree over the runs'
+    lengths finds the first run long enough in log time (a scan of the subnet per block
+    made a lab of many blocks quadratic)."""
+
+    def __init__(self, first, last, used):
+        runs, start = [], first
+        for a in sorted(used):
+            if a > start:
+                runs.append([start, a - 1])
+            start = max(start, a + 1)
+        if start <= last:
+            runs.append([start, last])
+        self.runs = runs
+        self.size = 1
+        while self.size < len(runs):
+            self.size *= 2
+        self.tree = [0] * (2 * self.size)
+        for i, (lo, hi) in enumerate(runs):
+            self.tree[self.size + i] = hi - lo + 1
+        for i in range(self.size - 1, 0, -1):
+            self.tree[i] = max(self.tree[2 * i], self.tree[2 * i + 1])
+
+    def take(self, n):
+        """The first n consecutive free addresses (first, last), now used; None if no run
+        is that long."""
+        if self.tree[1] < n:
+            return None
+        i = 1
+        while i < self.size:
+            i = 2 * i if self.tree[2 * i] >= n else 2 * i + 1
+        run = self.runs[i - self.size]
+        first = run[0]
+        run[0] += n
+        self.tree[i] -= n
+        i //= 2
+        while i:
+            self.tree[i] = max(self.tree[2 * i], self.tree[2 * i + 1])
+            i //= 2
+        return first, first + n - 1
+
+
 class _Allocator:
-    """Hands out free host addresses of a subnet (network, gateway, broadcast kept)."""
+    """Hands out free host addresses of a subnet (network, gateway, broadcast kept): each
+    subnet's next address in order, then blocks of secondary addresses, first fit."""
 
     def __init__(self):
         self.used = set()
-        self.blocks = []  # secondary address blocks, as (first, last) integers
+        self.cursor = {}  # net -> int: every host address below it is used
+        self.claimed = {}  # IPv4 net -> [int] its used addresses, for the blocks
+        self.gaps = {}  # IPv4 net -> _Gaps, once the first block is asked for
 
-    def claim(self, addr):
+    def claim(self, addr, net):
         self.used.add(addr)
+        if net.version == 4:
+            self.claimed.setdefault(net, []).append(int(addr))
 
     def next_free(self, net):
-        start = net.network_address + 2  # .0 network, .1 gateway
-        last = net.broadcast_address - 1 if net.version == 4 else net.broadcast_address
-        addr = start
-        while addr <= last:
+        start = int(net.network_address) + 2  # .0 network, .1 gateway
+        last = int(net.broadcast_address) - (1 if net.version == 4 else 0)
+        cls = ipaddress.IPv4Address if net.version == 4 else ipaddress.IPv6Address
+        n = self.cursor.get(net, start)
+        while n <= last:
+            addr = cls(n)
+            n += 1
             if addr not in self.used:
-                self.used.add(addr)
+                self.cursor[net] = n
+                self.claim(addr, net)
                 return addr
-            addr += 1
+        self.cursor[net] = n
         return None
 
     def block(self, net, n):
-        """The first run of n consecutive free host addresses, claimed as (first, last)."""
-        first = int(net.network_address) + 2
-        last = int(net.broadcast_address) - 1
-        taken = sorted([(int(a), int(a)) for a in self.used if a.version == 4 and a in net]
-                       + self.blocks)
-        start = first
-        for lo, hi in taken + [(last + 1, last + 1)]:
-            if lo - start >= n:
-                break
-            start = max(start, hi + 1)
-        if start + n - 1 > last:
+        """The first run of n consecutive free host addresses, claimed as (first, last).
+        Asked for once every primary address is handed out."""
+        if net not in self.gaps:
+            self.gaps[net] = _Gaps(int(net.network_address) + 2,
+                                   int(net.broadcast_address) - 1, self.claimed.get(net, ()))
+        got = self.gaps[net].take(n)
+        if got is None:
             return None
-        self.blocks.append((start, start + n - 1))
-        return ipaddress.IPv4Address(start), ipaddress.IPv4Address(start + n - 1)
+        return ipaddress.IPv4Address(got[0]), ipaddress.IPv4Address(got[1])
 
 
 def _check_host_address(p, addr, net, path, value, used):
@@ -633,12 +1087,13 @@ def _parse_group_list(p, value, path, groups):
     if value is None:
         return None
     names = p.seq(value, path)
-    out = []
+    out, seen = [], set()
     for k, g in enumerate(names):
         if not isinstance(g, str) or g not in groups:
             p.fail(f"{path}[{k}]", "unknown security group", g, ", ".join(groups))
-        if g in out:
+        if g in seen:
             p.fail(f"{path}[{k}]", "group listed twice", g)
+        seen.add(g)
         out.append(g)
     return out
 
@@ -649,7 +1104,10 @@ def _parse_instances(p, raw, vpcs, groups, profile):
     alloc = _Allocator()
     pending = []  # (eni fields, path) to allocate once every explicit address is claimed
     instances = []
-    for i, inst in enumerate(p.seq(raw.get("instances"), "instances")):
+    private = 0  # IPv4 addresses of the ENIs so far, primary and secondary
+    most = BOUNDS["private_ipv4"]
+    for i, inst in enumerate(p.seq(raw.get("instances"), "instances", "instances",
+                                   "instances")):
         path = f"instances[{i}]"
         p.mapping(inst, path, INSTANCE_KEYS, required=("name",))
         name = p.unique_name(inst["name"], f"{path}.name", names, "instance")
@@ -658,10 +1116,8 @@ def _parse_instances(p, raw, vpcs, groups, profile):
         if not inst_groups:
             inst_groups = [profile.default_group]
         eni_specs = [(inst, path, inst_groups)]
-        secondaries = p.seq(inst.get("secondary_enis"), f"{path}.secondary_enis")
-        if len(secondaries) > MAX_SECONDARY_ENIS:
-            p.fail(f"{path}.secondary_enis", "too many ENIs", len(secondaries),
-                   f"at most {MAX_SECONDARY_ENIS}")
+        secondaries = p.seq(inst.get("secondary_enis"), f"{path}.secondary_enis",
+                            "secondary_enis", "secondary ENIs")
         for k, e in enumerate(secondaries):
             epath = f"{path}.secondary_enis[{k}]"
             p.mapping(e, epath, ENI_KEYS, required=("subnet",))
@@ -688,22 +1144,30 @@ def _parse_instances(p, raw, vpcs, groups, profile):
             if spec.get("ip") is not None:
                 ip = p.address(spec["ip"], f"{epath}.ip", 4)
                 _check_host_address(p, ip, subnet.cidr, f"{epath}.ip", spec["ip"], alloc.used)
-                alloc.claim(ip)
+                alloc.claim(ip, subnet.cidr)
             if spec.get("ipv6") is not None:
                 if subnet.ipv6_cidr is None:
                     p.fail(f"{epath}.ipv6", f"subnet {sname} has no ipv6_cidr", spec["ipv6"])
                 ipv6 = p.address(spec["ipv6"], f"{epath}.ipv6", 6)
                 _check_host_address(p, ipv6, subnet.ipv6_cidr, f"{epath}.ipv6", spec["ipv6"],
                                     alloc.used)
-                alloc.claim(ipv6)
+                alloc.claim(ipv6, subnet.ipv6_cidr)
             eni = Eni(name, k, sname, ip, ipv6, eg)
             enis.append(eni)
             n2 = spec.get("secondary_ips", 0)
-            if isinstance(n2, bool) or not isinstance(n2, int) or n2 < 0:
+            if bounded_int(n2, 0, 10 ** MAX_INT_DIGITS, strings=False) is None:
                 p.fail(f"{epath}.secondary_ips", "not a count of addresses", n2,
                        "a whole number (0 = none)")
+            p.count(n2, f"{epath}.secondary_ips", "secondary_ips",
+                    "secondary addresses on one ENI")
+            private += 1 + n2
+            if n2 and private > most:
+                p.fail(f"{epath}.secondary_ips", f"brings the lab's private IPv4 addresses "
+                       f"to {private:,}", n2, f"at most {most:,} in a lab, primary and "
+                       "secondary")
             pending.append((eni, subnet, epath, n2))
         instances.append(Instance(name, i, enis))
+    p.count(private, "instances", most, "private IPv4 addresses in the lab")
     for eni, subnet, epath, _ in pending:
         if eni.ip is None:
             eni.ip = alloc.next_free(subnet.cidr)
@@ -723,7 +1187,8 @@ def _parse_instances(p, raw, vpcs, groups, profile):
 def _parse_externals(p, raw, vpcs, instances):
     taken = {i.name for i in instances}
     out, addrs = [], set()
-    for i, x in enumerate(p.seq(raw.get("externals"), "externals")):
+    for i, x in enumerate(p.seq(raw.get("externals"), "externals", "externals",
+                                "externals")):
         path = f"externals[{i}]"
         p.mapping(x, path, EXTERNAL_KEYS, required=("name", "ip"))
         name = p.name(x["name"], f"{path}.name")

@@ -246,6 +246,21 @@ def wait_gone(names, timeout=10.0):
         time.sleep(0.02)
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int):
+    """In a forked child (a build worker, a probe): be killed when the thread that forked it
+    ends, however it ends (SIGKILL included), and end now if `parent` (its pid) is already
+    gone, as it may have been before the request was made."""
+    ul = ctypes.c_ulong  # prctl reads unsigned longs: no stray upper bits
+    if _libc.prctl(PR_SET_PDEATHSIG, ul(signal.SIGKILL), ul(0), ul(0), ul(0)) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, f"prctl(PR_SET_PDEATHSIG): {os.strerror(e)}")
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 def enter_in_child(name: str):
     """A preexec_fn for subprocess: the child enters `name` before exec, or dies trying
     (never runs the command in the host's namespace)."""

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from . import netns
+from .errors import EnvError
 
 TCP, UDP, ICMP, ICMP6 = 6, 17, 1, 58
 
@@ -337,10 +338,12 @@ def one_at_a_time(spec: ProbeSpec, timeout: float = 1.0) -> ProbeResult:
     batched probe must give the same verdicts (tests, scripts/bench/probe.py)."""
     _load_scapy()
     r, w = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
+            netns.die_with_parent(parent)
             os.close(r)
             fd = os.open(netns.path(spec.ns), os.O_RDONLY)
             if ctypes.CDLL(None, use_errno=True).setns(fd, netns.CLONE_NEWNET) == 0:
@@ -392,6 +395,7 @@ def run(specs: list, timeout: float = 1.0, jobs: Optional[int] = None,
         by_ns.setdefault(s.ns, []).append(i)
     pending = list(by_ns.items())
     running = {}  # read fd -> (pid, ns, indices, buffer)
+    parent = os.getpid()
     results = [None] * len(specs)
     captured = []
     while pending or running:
@@ -402,6 +406,7 @@ def run(specs: list, timeout: float = 1.0, jobs: Optional[int] = None,
             if pid == 0:  # child: probe from inside ns, report as JSON, never return
                 code = 0
                 try:
+                    netns.die_with_parent(parent)  # killed with the command, by any signal
                     os.close(r)
                     out = _child(ns, [specs[i] for i in indices], timeout,
                                  pcap is not None or packets is not None)
@@ -428,15 +433,18 @@ def run(specs: list, timeout: float = 1.0, jobs: Optional[int] = None,
             os.close(r)
             os.waitpid(pid, 0)
             data = json.loads(b"".join(buf) or b'{"error": "probe child died"}')
-            if "error" in data:
-                raise RuntimeError(f"probing from {ns} failed: {data['error']}")
+            if "error" in data:  # the namespace, scapy or a socket failed: not a verdict
+                raise EnvError(f"probing from {ns} failed: {data['error']}")
             for i, res in zip(indices, data["ok"]["results"]):
                 results[i] = ProbeResult(*res)
             captured += [(t, bytes.fromhex(d)) for t, d in data["ok"]["packets"]]
             if progress:
                 progress(len(indices))
     if pcap:
-        write_pcap(pcap, captured)
+        try:
+            write_pcap(pcap, captured)
+        except OSError as e:  # checked before probing; the disk may still fill up
+            raise EnvError(f"--pcap {pcap}: cannot write: {e.strerror or e}") from None
     if packets is not None:
         packets += captured
     return results

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
+import re
 import subprocess
 
 import yaml
@@ -17,6 +18,7 @@ from . import changes, conntrack, fabric, labfile, netns, nft, parts, probe, sta
 from .compiler import Compiler, diff_rulesets, set_name
 from .errors import EnvError, LabError
 from .evaluator import Decision, Evaluator
+from .labfile import bounded_int, short
 from .model import PROTOCOLS, Lab, protocol_name
 
 DEFAULT_PORTS = ["tcp/22", "tcp/80", "udp/53", "icmp"]
@@ -24,6 +26,11 @@ DEFAULT_PORTS = ["tcp/22", "tcp/80", "udp/53", "icmp"]
 
 def _reason(e: BaseException) -> str:
     return str(e) or type(e).__name__
+
+
+def _typed(name) -> str:
+    """A name as the user typed it, quoted and cut only when it cannot be a real one."""
+    return name if isinstance(name, str) and len(name) <= 64 else short(name)
 
 
 def require_environment():
@@ -49,27 +56,32 @@ def require_environment():
         raise EnvError("this kernel has no network namespaces (CONFIG_NET_NS)")
 
 
-def parse_proto(text: str, family: int):
-    """'tcp/22', 'udp/53', 'icmp', 'icmpv6', 'gre', '47' -> (protocol number, port)."""
+def parse_proto(text: str, family: int, what: str = "PROTO"):
+    """'tcp/22', 'udp/53', 'icmp', 'icmpv6', 'gre', '47' -> (protocol number, port).
+    Errors name `what` (the argument it came from: PROTO, --ports) and the text."""
+    where = f"{what} {short(text)}"
     name, _, port = str(text).strip().partition("/")
     name = name.lower()
-    if name.isdigit() and 0 <= int(name) <= 255:
-        proto = int(name)
+    number = bounded_int(name, 0, 255)  # ASCII digits: not '٦'
+    if number is not None:
+        proto = number
     elif name in PROTOCOLS:
         proto = PROTOCOLS[name]
     else:
-        raise LabError(f"unknown protocol {text!r}: use tcp/PORT, udp/PORT, icmp, icmpv6, gre "
-                       "or a protocol number")
+        raise LabError(f"{where}: unknown protocol: use tcp/PORT, udp/PORT, icmp, icmpv6, gre "
+                       "or a protocol number 0-255")
     if proto == 1 and family == 6:
         proto = 58  # ping over IPv6 is ICMPv6
     if proto == 58 and family == 4:
-        raise LabError(f"{text!r}: icmpv6 needs -6")
+        raise LabError(f"{where}: icmpv6 needs -6")
     if proto in (6, 17):
-        if not port.isdigit() or not 1 <= int(port) <= 65535:
-            raise LabError(f"{text!r}: {name} needs a port 1-65535, e.g. {name}/22")
-        return proto, int(port)
+        number = bounded_int(port, 1, 65535)
+        if number is None:
+            raise LabError(f"{where}: {name} needs a port 1-65535 in ASCII digits, "
+                           f"e.g. {name}/22")
+        return proto, number
     if port:
-        raise LabError(f"{text!r}: {name} has no ports")
+        raise LabError(f"{where}: {name} has no ports")
     return proto, None
 
 
@@ -174,8 +186,8 @@ class LabSession:
             # every host it had, which may not be those of this file).
             if st is not None:
                 cls._remove_previous(st)
-            else:
-                topology.teardown(lab.name)  # by name prefix: a crash that lost its state
+            elif topology.leftovers(lab.name):  # a crash, and its state lost
+                topology.teardown(lab.name)
             if lab.hosts:
                 return cls._up_hosts(lab, text, source, jobs)
             state.save(lab.name, source, text, "building", names)
@@ -298,10 +310,11 @@ class LabSession:
         state.save(self.lab.name, st["source"], st["text"], "up", st["namespaces"])
         return True
 
-    def _change(self, edit, what: str) -> dict:
+    def _change(self, edit, what: str, where=None) -> dict:
         """Edit the lab file, validate it as `up` would, apply the difference to every
         affected namespace (one transaction each), re-check tracked sessions as the provider
-        does, and keep the state on disk consistent throughout."""
+        does, and keep the state on disk consistent throughout. A refusal names what the
+        user typed: where(edited file) -> changes.places for changes.in_words."""
         name = self.lab.name
         with state.locked(name):
             st = state.load(name)
@@ -310,14 +323,18 @@ class LabSession:
             self.repair(st)
             st = state.load(name)
             old = labfile.parse_text(st["text"], st["source"])
-            raw = edit(yaml.safe_load(st["text"]), old)
+            try:
+                raw = edit(yaml.safe_load(st["text"]), old)
+            except LabError as e:
+                raise LabError(f"{what} refused, the lab is unchanged: {e}") from None
             result = raw[1] if isinstance(raw, tuple) else None
             raw = raw[0] if isinstance(raw, tuple) else raw
             text = yaml.safe_dump(raw, sort_keys=False)
             try:
                 new = labfile.parse(raw, st["source"])
             except LabError as e:
-                raise LabError(f"{what} refused, the lab is unchanged: {e}") from None
+                why = changes.in_words(e, where(raw)) if where else str(e)
+                raise LabError(f"{what} refused, the lab is unchanged: {why}") from None
             plan = self._plan(old, new)
             state.save(name, st["source"], text, "changing", st["namespaces"])
             # on an error, status stays 'changing': the next command repairs
@@ -420,20 +437,24 @@ class LabSession:
     def rule_add(self, group: str, **fields) -> dict:
         fields = {k: v for k, v in fields.items() if v is not None}
         return self._change(lambda raw, lab: changes.rule_add(raw, lab, group, fields),
-                            f"rule add to {group}")
+                            f"rule add to {_typed(group)}",
+                            lambda raw: changes.places(raw, group=group, added=True))
 
     def rule_delete(self, group: str, **fields) -> dict:
         fields = {k: v for k, v in fields.items() if v is not None}
         return self._change(lambda raw, lab: changes.rule_delete(raw, lab, group, fields),
-                            f"rule delete from {group}")
+                            f"rule delete from {_typed(group)}",
+                            lambda raw: changes.places(raw, group=group))
 
     def attach_group(self, instance: str, group: str, eni: int = 0) -> dict:
         return self._change(lambda raw, lab: changes.attach(raw, lab, instance, group, eni),
-                            f"attach {group} to {instance}")
+                            f"attach {_typed(group)} to {_typed(instance)}",
+                            lambda raw: changes.places(raw, group, instance, eni))
 
     def detach_group(self, instance: str, group: str, eni: int = 0) -> dict:
         return self._change(lambda raw, lab: changes.detach(raw, lab, instance, group, eni),
-                            f"detach {group} from {instance}")
+                            f"detach {_typed(group)} from {_typed(instance)}",
+                            lambda raw: changes.places(raw, group, instance, eni))
 
     def rule_hits(self) -> dict:
         """Packets and bytes each rule has matched in the kernel, per group and instance."""
@@ -460,7 +481,19 @@ class LabSession:
         return {"lab": self.lab.name, "rules": out}
 
     @staticmethod
+    def exists(name: str) -> bool:
+        """Whether there is a lab `name` to take down: its state, or, if a crash lost it,
+        namespaces named as its are, with one of the lab's own among them."""
+        return state.has(name) or bool(topology.leftovers(name))
+
+    @staticmethod
     def down(name: str, progress=None) -> list:
+        """Remove the lab `name` (the namespaces its state names, and any other named as
+        its are) and its state directory: the namespaces removed. A name that is no lab
+        (LabSession.exists): [], with nothing touched."""
+        state.check_name(name)
+        if not LabSession.exists(name):
+            return []  # not even a state directory made for its lock
         with state.locked(name):
             st = state.load(name)
             lab = _lab_of_state(st) if st is not None else None
@@ -501,9 +534,17 @@ class LabSession:
         try:
             return self.evaluator.evaluate(src, dst, p, port, family)
         except KeyError as e:
-            raise LabError(f"cannot probe {src} -> {dst} over IPv{family}: {e.args[0]} "
-                           f"(not an endpoint of lab {self.lab.name}, or no such address)") \
-                from None
+            why = e.args[0]
+        for what, end in (("SRC", src), ("DST", dst)):  # say which one, as typed
+            try:
+                address = self.evaluator.resolve(end, family).address
+            except KeyError:
+                raise LabError(f"{what} {short(end)}: not an instance, external or address of "
+                               f"lab {self.lab.name}") from None
+            if address is None:
+                raise LabError(f"{what} {short(end)}: has no IPv{family} address")
+        raise LabError(f"cannot probe {short(src)} -> {short(dst)} over IPv{family}: "
+                       f"{short(why)}")
 
     def verdicts(self, flows, timeout: float = 1.0, tcp_flags: str = "S",
                  progress=None, pcap: str = None, jobs: int = None) -> list:
@@ -564,8 +605,9 @@ class LabSession:
     def probe(self, src: str, dst: str, proto: str, family: int = 4,
               timeout: float = 1.0, tcp_flags: str = "S", pcap: str = None) -> dict:
         p, port = parse_proto(proto, family)
-        if not tcp_flags or any(c not in "SAFRPU" for c in tcp_flags.upper()):
-            raise LabError(f"--flags {tcp_flags!r}: TCP flags are letters of S A F R P U")
+        # checked before upper(): 'ß'.upper() is 'SS'
+        if not isinstance(tcp_flags, str) or not re.fullmatch(r"[SAFRPUsafrpu]{1,6}", tcp_flags):
+            raise LabError(f"--flags {short(tcp_flags)}: TCP flags are letters of S A F R P U")
         return self.verdicts([(src, dst, p, port, family)], timeout, tcp_flags.upper(),
                              pcap=pcap)[0]
 
@@ -589,7 +631,7 @@ class LabSession:
     def matrix_flows(self, ports=None, family: int = 4, sources=None, destinations=None):
         """Every source x destination x port: instances and externals, never an endpoint to
         itself nor an external to an external."""
-        specs = [parse_proto(p, family) for p in (ports or DEFAULT_PORTS)]
+        specs = [parse_proto(p, family, "ports") for p in (ports or DEFAULT_PORTS)]
         names = self.endpoints(family)
         externals = {x.name for x in self.lab.externals}
         flows = []
@@ -702,7 +744,8 @@ class LabSession:
     def exec(self, name: str, cmd: list, **kw) -> subprocess.CompletedProcess:
         """Run a command inside an instance's or external's namespace."""
         if self.lab.instance(name) is None and self.lab.external(name) is None:
-            raise LabError(f"{name!r} is not an instance or external of lab {self.lab.name}")
+            raise LabError(f"NAME {short(name)}: not an instance or external of lab "
+                           f"{self.lab.name}")
         argv, enter = self.part_of(name).command(self.ns_of(name), cmd)
         return subprocess.run(argv, preexec_fn=enter, **kw)
 

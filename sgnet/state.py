@@ -3,6 +3,11 @@
 Written atomically (temp file + rename) before the kernel is touched, so that `down` always
 knows what to remove, even after a crash. Kept under /run (tmpfs), which, like network
 namespaces, does not survive a reboot. A per-lab lock serialises sgnet commands.
+
+A lab's directory is <state dir>/<lab name>, and only a valid lab name (as a lab file's
+`name`) ever becomes one: whatever a user types stays inside the state directory. It exists
+only while the lab has a state: the command that forgets the state removes the directory
+too, lock included, before it lets go of the lock.
 """
 
 from __future__ import annotations
@@ -12,9 +17,18 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import time
 
-from .errors import LabError
+from .errors import LabError, shown
+from .labfile import LAB_NAME
+
+
+def check_name(name, what: str = "lab name") -> str:
+    """`name` if it is a lab name (as a lab file's `name`), else LabError (exit 2)."""
+    if isinstance(name, str) and LAB_NAME.fullmatch(name):
+        return name
+    raise LabError(f"{what} {shown(name)}: not a lab name; allowed: 1-8 characters [a-z0-9]")
 
 
 def state_dir() -> str:
@@ -22,7 +36,7 @@ def state_dir() -> str:
 
 
 def lab_dir(name: str) -> str:
-    return os.path.join(state_dir(), name)
+    return os.path.join(state_dir(), check_name(name))
 
 
 def _atomic_write(path: str, data: str):
@@ -58,39 +72,88 @@ def load(name: str):
         return None
 
 
+_TEMP = re.compile(r"^(state\.json|lab\.yaml)\.tmp[0-9]+$")  # _atomic_write's, if killed
+
+
 def forget(name: str):
+    """Drop the lab's state (under its lock: the lock and the directory go on release)."""
     d = lab_dir(name)
     for fn in ("state.json", "lab.yaml"):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(os.path.join(d, fn))
+    with contextlib.suppress(FileNotFoundError):
+        for fn in os.listdir(d):
+            if _TEMP.fullmatch(fn):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(d, fn))
     with contextlib.suppress(OSError):  # SSH control sockets' folder, once they are closed
         os.rmdir(os.path.join(d, "ssh"))
+
+
+def has(name: str) -> bool:
+    """Whether lab `name` has a state on disk (readable or not)."""
+    return os.path.exists(os.path.join(lab_dir(name), "state.json"))
 
 
 def known_labs() -> list:
     try:
         return sorted(n for n in os.listdir(state_dir())
-                      if os.path.exists(os.path.join(state_dir(), n, "state.json")))
+                      if LAB_NAME.fullmatch(n)
+                      and os.path.exists(os.path.join(state_dir(), n, "state.json")))
     except FileNotFoundError:
         return []
 
 
+def _same_file(fd: int, path: str) -> bool:
+    try:
+        st = os.stat(path, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    mine = os.fstat(fd)
+    return (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino)
+
+
 @contextlib.contextmanager
 def locked(name: str, timeout: float = 300.0):
-    """Serialise sgnet commands on one lab."""
+    """Serialise sgnet commands on one lab. On release, a lab left without a state (taken
+    down, or a failed first `up`) loses its directory and lock file; a command that was
+    waiting then holds a lock file no longer in place, and starts again on a new one."""
     d = lab_dir(name)
-    os.makedirs(d, exist_ok=True)
-    fd = os.open(os.path.join(d, "lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    lock = os.path.join(d, "lock")
     deadline = time.monotonic() + timeout
+    while True:
+        os.makedirs(d, exist_ok=True)
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        except FileNotFoundError:  # the directory went just now, with its lab
+            if time.monotonic() > deadline:
+                raise LabError(f"lab {name}: cannot open its lock in {d}") from None
+            continue
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise LabError(f"lab {name} is locked by another sgnet command") \
+                            from None
+                    time.sleep(0.05)
+        except BaseException:
+            os.close(fd)
+            raise
+        if _same_file(fd, lock):
+            break
+        os.close(fd)  # the one we waited for removed the lab, and this lock with it
     try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise LabError(f"lab {name} is locked by another sgnet command") from None
-                time.sleep(0.05)
         yield
     finally:
-        os.close(fd)
+        try:
+            if not os.path.exists(os.path.join(d, "state.json")):
+                # still holding the lock: nobody else can be using the directory
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(lock)
+                with contextlib.suppress(OSError):  # not empty: something not ours is there
+                    os.rmdir(d)
+        finally:
+            os.close(fd)

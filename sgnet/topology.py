@@ -13,8 +13,10 @@ namespace with their peer placed straight into the instance's namespace.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
+import signal
 
 from . import fabric, macs, netns, nft, rtnl
 from .compiler import Compiler, bridge_name
@@ -55,6 +57,51 @@ def gw_ns(lab_name: str, host: str = None) -> str:
 
 def ns_name(lab_name: str, endpoint: str) -> str:
     return f"{lab_name}-{endpoint}"
+
+
+def owner(ns: str):
+    """(lab, kind) of a namespace named as sgnet names them: kind "endpoint" for an
+    instance's or external's (ns_name), "lab" for the lab's own after "<lab>--": the gateway
+    (gw_ns), and over several hosts each host's gateway, simulated host and the underlay
+    switch (fabric.gw_ns, host_ns, switch_ns). None for any other name. A lab name has no
+    '-', so what comes before the first '-' is the only lab a name can belong to: lab rp has
+    rp-x, never rpfx-x."""
+    from .labfile import HOST_NAME, LAB_NAME, OBJECT_NAME
+    if not isinstance(ns, str):  # from a state file, which can say anything
+        return None
+    lab, dash, rest = ns.partition("-")
+    if not dash or not LAB_NAME.fullmatch(lab):
+        return None
+    if not rest.startswith("-"):
+        return (lab, "endpoint") if OBJECT_NAME.fullmatch(rest) else None
+    own = rest[1:]
+    kind, _, host = own.partition("-")
+    if own in ("gw", "ul") or (kind in ("gw", "h") and HOST_NAME.fullmatch(host)):
+        return lab, "lab"
+    return None
+
+
+def _belongs(ns: str, lab_name: str) -> bool:
+    o = owner(ns)
+    return o is not None and o[0] == lab_name
+
+
+def namespaces_of(lab_name: str) -> list:
+    """The namespaces on this machine named as lab `lab_name`'s are."""
+    return [n for n in netns.list_names(f"{lab_name}-") if _belongs(n, lab_name)]
+
+
+def leftovers(lab_name: str) -> list:
+    """What a lab that lost its state left on this machine: its namespaces, if one of the
+    lab's own is among them (every lab has one, made first and removed last); otherwise
+    none, as a namespace `x-y` alone may be anyone's."""
+    names = namespaces_of(lab_name)
+    return names if any(owner(n)[1] == "lab" for n in names) else []
+
+
+def labs_left() -> list:
+    """Labs with a namespace of their own on this machine (state or not)."""
+    return sorted({o[0] for o in map(owner, netns.list_names()) if o and o[1] == "lab"})
 
 
 def lab_namespaces(lab: Lab) -> list:
@@ -243,42 +290,61 @@ def _in_workers(jobs: int, parts: list, work, progress=None):
     """Run work(part, report) for each part in its own forked process (Python and the
     kernel's per-namespace work then use every core; threads would share one GIL). A worker
     reports each finished instance with one byte, and its error as text; the first error
-    is raised here once all workers have stopped."""
+    is raised here once all workers have stopped. Workers die with this process however it
+    ends (a SIGKILL included: netns.die_with_parent), and with this call if it is
+    interrupted, so none goes on building, or tearing down, on its own."""
     children = {}
-    for part in parts:
-        r, w = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # worker: never returns
-            code = 0
+    parent = os.getpid()
+    try:
+        for part in parts:
+            r, w = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # worker: never returns into the caller (whose except would tear
+                code = 1  # the lab down from here), dies with the process that forked it
+                try:
+                    os.close(r)
+                    try:
+                        netns.die_with_parent(parent)
+                        work(part, lambda: os.write(w, b"."))
+                        code = 0
+                    except BaseException as e:
+                        os.write(w, b"!" + f"{type(e).__name__}: {e}".encode())
+                except BaseException:  # nobody left to tell (the pipe is broken)
+                    pass
+                finally:
+                    os._exit(code)
+            os.close(w)
+            children[r] = (pid, bytearray())
+        errors = []
+        import select
+        while children:
+            ready, _, _ = select.select(list(children), [], [])
+            for r in ready:
+                chunk = os.read(r, 4096)
+                pid, buf = children[r]
+                if chunk:
+                    buf += chunk
+                    if progress:
+                        for _ in range(chunk.count(b".") if b"!" not in buf else 0):
+                            progress()
+                    continue
+                os.close(r)
+                del children[r]
+                _, status = os.waitpid(pid, 0)
+                if b"!" in buf:
+                    errors.append(buf[buf.index(b"!") + 1:].decode(errors="replace"))
+                elif status != 0:
+                    errors.append(f"worker {pid} died (status {status})")
+    except BaseException:
+        # Interrupted here (Ctrl-C, an error): stop the workers before the caller tears the
+        # lab down, or they would go on creating namespaces behind its back.
+        for r, (pid, _) in children.items():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
             os.close(r)
-            try:
-                work(part, lambda: os.write(w, b"."))
-            except BaseException as e:
-                os.write(w, b"!" + f"{type(e).__name__}: {e}".encode())
-                code = 1
-            os._exit(code)
-        os.close(w)
-        children[r] = (pid, bytearray())
-    errors = []
-    import select
-    while children:
-        ready, _, _ = select.select(list(children), [], [])
-        for r in ready:
-            chunk = os.read(r, 4096)
-            pid, buf = children[r]
-            if chunk:
-                buf += chunk
-                if progress:
-                    for _ in range(chunk.count(b".") if b"!" not in buf else 0):
-                        progress()
-                continue
-            os.close(r)
-            del children[r]
-            _, status = os.waitpid(pid, 0)
-            if b"!" in buf:
-                errors.append(buf[buf.index(b"!") + 1:].decode(errors="replace"))
-            elif status != 0:
-                errors.append(f"worker {pid} died (status {status})")
+        raise
     if errors:
         raise SgnetBuildError(errors[0])
 
@@ -343,13 +409,16 @@ def apply_groups(lab: Lab, host: str = None):
 
 
 def teardown(lab_name: str, extra=(), progress=None, only=None):
-    """Remove every namespace of the lab (by its prefix, plus any named in its state); with
-    `only`, exactly those (one simulated host's part, beside the other hosts' parts)."""
-    names = ({n for n in only if netns.exists(n)} if only is not None else
-             set(netns.list_names(f"{lab_name}-")) | {n for n in extra if netns.exists(n)})
+    """Remove every namespace of the lab (named as its namespaces are, plus any named in its
+    state); with `only`, exactly those (one simulated host's part, beside the other hosts'
+    parts). Never a namespace not named as this lab's (a state file can say anything).
+    Endpoints go first, the lab's own last: as long as anything is left, one of them says
+    whose it is (leftovers)."""
+    names = {n for n in (only if only is not None else [*namespaces_of(lab_name), *extra])
+             if _belongs(n, lab_name) and netns.exists(n)}
     nft.forget(f"{lab_name}-")
     pids = netns.pids_by_namespace()  # one walk of /proc, not one per namespace
-    for n in sorted(names):
+    for n in sorted(names, key=lambda n: (owner(n)[1] == "lab", n)):
         netns.remove(n, pids=pids)
         if progress:
             progress()

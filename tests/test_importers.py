@@ -773,6 +773,7 @@ def test_invalid_json_names_the_file(tmp_path, kind):
     ("huawei", ["not", "an", "export"]),
     ("terraform", {"security_group_rules": []}),
     ("terraform", {"values": {"root_module": {}}}),  # no format_version: not terraform show
+    ("alibaba", 5), ("huawei", None), ("terraform", 1.5), ("alibaba", 10 ** 30),
 ])
 def test_unknown_shape_names_the_file(tmp_path, kind, data):
     path = write(tmp_path, "export.json", data)
@@ -898,3 +899,220 @@ def test_cli_import_writes_a_lab_that_reads_back(tmp_path, capsys):
     assert lab.provider == "huawei" and lab.name == "hw" and lab.instances
     assert cli.main(["import", "--from", "huawei", str(tmp_path / "nope.json"), "-o",
                      str(out)]) == 2
+
+
+# -- malformed exports: exit 2 naming file, field and value; never a traceback -------------
+# tests/exports/bad/ holds one minimal export per crash class the mutation run
+# (tests/helpers/mutate.py) found; cases.json gives each one's kind, exit code, the
+# fragments its message (exit 2) or its lab file and warnings (exit 0) must hold, and what
+# sgnet did with it before.
+
+BAD = EXPORTS / "bad"
+BAD_CASES = json.loads((BAD / "cases.json").read_text())
+
+
+def cli_import(capsys, kind, files, out):
+    from sgnet import cli
+    rc = cli.main(["import", "--from", kind, *map(str, files), "-o", str(out), "--name", "bad"])
+    captured = capsys.readouterr()
+    return rc, captured.out, captured.err
+
+
+@pytest.mark.parametrize("case", BAD_CASES, ids=[c["file"] for c in BAD_CASES])
+def test_bad_export_corpus(tmp_path, capsys, case):
+    from sgnet import cli
+    path, out = BAD / case["file"], tmp_path / "out.yaml"
+    rc, _, err = cli_import(capsys, case["kind"], [path], out)
+    assert rc == case["exit"], err
+    assert "Traceback" not in err
+    if rc == 2:
+        [line] = err.strip().splitlines()  # one line, of a readable length
+        assert line.startswith(f"sgnet: error: {path}: ") and len(line) < 600, line
+        for fragment in case["fragments"]:
+            assert fragment in line
+        assert not out.exists()
+        return
+    text = out.read_text(encoding="utf-8")
+    for fragment in case["fragments"]:
+        assert fragment in text
+    assert cli.main(["lint", str(out)]) in (0, 1), capsys.readouterr().err
+    lab = labfile.load_file(str(out))
+    assert [k for k in yaml.safe_load(text)] == ["name", "provider", "vpcs", "security_groups",
+                                                 "instances", "externals"]
+    assert lab.name == "bad"
+
+
+def test_names_and_descriptions_from_the_export_are_made_safe(tmp_path):
+    result, lab = run("alibaba", [BAD / "alibaba-nul-in-names-and-ids.json"])
+    names = [g["name"] for g in result.lab["security_groups"]]
+    assert names == ["web", "sg--peer"]  # NUL is no name character: sanitised, never refused
+    assert lab.groups["web"].rules[0].description == "a\\x00b"  # visible, not dropped
+    result, lab = run("alibaba", [BAD / "alibaba-lone-surrogate.json"])
+    assert [g["name"] for g in result.lab["security_groups"]] == ["web"]
+    assert lab.groups["web"].rules[0].description == "\\udfff"
+    result, lab = run("alibaba", [BAD / "alibaba-line-break-injection.json"])
+    text = result.to_yaml()
+    assert "hosts" not in yaml.safe_load(text)
+    assert all(line.startswith("# warning: ") for line in text.splitlines()[:len(result.warnings)])
+    assert len(text.splitlines()[0]) < 400
+    assert warned(result, "DestCidrIp 10.0.0.5/32\\nhosts")
+    assert [g["name"] for g in result.lab["security_groups"]] == ["x-y"]
+
+
+def test_numbers_are_ascii_digits(tmp_path):
+    result, lab = run("huawei", [BAD / "huawei-unicode-digits.json"])
+    assert rules(lab, "3c1d0a2b-0000-4000-8000-0000000000aa") == []
+    assert warned(result, "port range '٢٢' cannot be read")
+    assert warned(result, "priority '٣' is not a number")
+    # an integer multiport is its port, not "no ports" (which allowed every port)
+    result, lab = run("huawei", [BAD / "huawei-multiport-integer.json"])
+    assert rules(lab, "3c1d0a2b-0000-4000-8000-0000000000aa") == [
+        ("ingress", "allow", 1, 4, TCP, ((22, 22),), "cidr:192.0.2.0/24")]
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ('{"Permissions": ' + "[" * 3000 + "]" * 3000 + "}",
+     "line 1, column 116: JSON nested deeper than 100 levels"),
+    ('{"SecurityGroupId": "s", "Permissions": [' + '{"a": ' * 100 + "1" + "}" * 100 + "]}",
+     "Permissions[0].a.a.a"),
+    ('{"SecurityGroupId": "s", "Permissions": [' + "9" * 5000 + "]}",
+     "Permissions[0]: must be an object (got a number of 5000 digits)"),
+    ('{"Permissions": 1, "SecurityGroupId": "sg-1"}', "Permissions: must be a list (got 1)"),
+    ('{"Permissions": [], "SecurityGroupId": ["sg-1"]}',
+     "SecurityGroupId: must be a string (got a list of 1 item)"),
+    ('{"Permissions": [], "SecurityGroupId": " "}', "SecurityGroupId: is required"),
+    ('{"Permissions": [{"Direction": "\\u2028' + "x" * 9000 + '"}], "SecurityGroupId": "s"}',
+     "Permissions[0].Direction: is longer than 4096 characters (got '\\u2028xxx"),
+])
+def test_alibaba_structure_errors_name_the_field(tmp_path, text, fragment):
+    path = write(tmp_path, "attr.json", text)
+    with pytest.raises(LabError) as e:
+        import_files("alibaba", [path])
+    assert str(e.value).startswith(path + ": ") and fragment in str(e.value), str(e.value)
+    assert len(str(e.value)) < 500
+
+
+def test_terraform_network_values_that_are_no_networks(tmp_path):
+    path = write(tmp_path, "state.json", tf_state([
+        ("alicloud_vpc", "v", {"id": "vpc-1", "vpc_name": "v", "cidr_block": "10.1.0.0/16",
+                               "ipv6_cidr_block": "10.9.0.0/16"}),
+        ("alicloud_vswitch", "s", {"id": "vsw-1", "vswitch_name": "s", "vpc_id": "vpc-1",
+                                   "cidr_block": "999.1.1.0/24"}),
+        ("alicloud_vswitch", "t", {"id": "vsw-2", "vswitch_name": "t", "vpc_id": "vpc-1",
+                                   "cidr_block": "10.1.2.0/24",
+                                   "ipv6_cidr_block": "fe80::%eth0/64"}),
+        ("alicloud_security_group", "g", {"id": "sg-1", "security_group_name": "g"}),
+        ("alicloud_ecs_prefix_list", "p", {"id": "pl-1", "prefix_list_name": "p", "entry": [
+            {"cidr": "198.51.100.7/24"}, {"cidr": "not-a-cidr"}]}),
+        ("alicloud_instance", "vm", {"instance_name": "vm", "vswitch_id": "vsw-2",
+                                     "private_ip": "10.1.2.0010", "security_groups": ["sg-1"]}),
+    ], provider="aliyun"))
+    result, lab = run("terraform", [path])
+    assert warned(result, "alicloud_vswitch.s", "cidr_block '999.1.1.0/24' is not an IPv4 CIDR")
+    assert warned(result, "alicloud_vpc.v", "ipv6_cidr_block '10.9.0.0/16' is not an IPv6 CIDR")
+    assert warned(result, "alicloud_vswitch.t", "ipv6_cidr_block 'fe80::%eth0/64'")
+    assert warned(result, "'not-a-cidr' cannot be read")
+    assert result.lab["prefix_lists"] == [{"name": "pl-1", "entries": ["198.51.100.0/24"]}]
+    assert [s.name for s in lab.vpcs[0].subnets] == ["t"]
+    assert warned(result, "alicloud_instance.vm", "'10.1.2.0010' is not an IP address")
+
+
+def test_terraform_vpc_covering_every_external_address_falls_back(tmp_path):
+    path = write(tmp_path, "state.json", tf_state([
+        ("huaweicloud_vpc", "v", {"id": "v-1", "name": "v", "cidr": "0.0.0.0/0"}),
+        ("huaweicloud_vpc_subnet", "s", {"id": "s-1", "name": "s", "vpc_id": "v-1",
+                                         "cidr": "203.0.113.0/24"}),
+        ("huaweicloud_networking_secgroup", "g", {"id": "g-1", "name": "g", "rules": []}),
+    ]))
+    result, lab = run("terraform", [path])
+    assert warned(result, "cannot be built as a lab")
+    assert result.lab["vpcs"][0]["name"] == "vpc-imported"
+
+
+def test_many_groups_get_a_subnet_that_holds_them(tmp_path):
+    listing = {"SecurityGroups": {"SecurityGroup": [
+        {"SecurityGroupId": f"sg-{i:04d}", "SecurityGroupName": "same"} for i in range(600)]}}
+    result, lab = run("alibaba", [write(tmp_path, "g.json", listing)])
+    assert result.lab["vpcs"][0]["subnets"][0]["cidr"] == "10.0.0.0/22"
+    assert len(lab.instances) == 600 and len(lab.groups) >= 600
+
+
+def test_name_allocation_is_unique_valid_and_linear():
+    from sgnet.importers import _Names
+    names = _Names()
+    got = [names.take("", "x" * 70) for _ in range(2000)]  # every fallback the same
+    assert len(set(got)) == 2000
+    assert all(labfile.OBJECT_NAME.fullmatch(n) for n in got)  # <= 64 characters past -999
+    assert got[:3] == ["x" * 64, "x" * 62 + "-2", "x" * 62 + "-3"]
+
+
+@pytest.mark.parametrize("address", [
+    "a.b", "a.b[0]", 'a.b["k"]', 'module.m[1].a.b["x[y"]', "a.b[", "a]b]", "[[[", "a[0]b[1]c",
+    "[" * 5000 + "]", "a" + "[" * 5000,
+])
+def test_terraform_address_indexes_without_backtracking(address):
+    import re
+    from sgnet.importers import _strip_index, _without_indexes
+    assert _strip_index(address) == re.sub(r"\[[^\]]*\]$", "", address)
+    assert _without_indexes(address) == re.sub(r"\[[^\]]*\]", "", address)
+
+
+def test_terraform_deeply_nested_modules_within_the_bound(tmp_path):
+    module = {"resources": [{"address": "huaweicloud_networking_secgroup.g", "mode": "managed",
+                             "type": "huaweicloud_networking_secgroup", "name": "g",
+                             "values": {"id": "g-1", "name": "deep", "rules": []}}]}
+    for i in range(40):  # 80 levels of JSON
+        module = {"child_modules": [module]}
+    path = write(tmp_path, "state.json", {"format_version": "1.0",
+                                          "values": {"root_module": module}})
+    result, lab = run("terraform", [path])
+    assert "deep" in lab.groups
+    for i in range(20):
+        module = {"child_modules": [module]}
+    path = write(tmp_path, "state.json", {"format_version": "1.0",
+                                          "values": {"root_module": module}})
+    with pytest.raises(LabError, match=r"values\.root_module\.child_modules\[0\]\.child_modules"
+                                       r".*nested deeper than 100 levels"):
+        import_files("terraform", [path])
+
+
+def test_address_group_ranges_are_bounded_as_they_expand(tmp_path):
+    # one IPv6 range is 254 CIDRs: 200,000 of them (9 MB of JSON) were 50 million strings
+    wide = "::1-ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe"
+    path = write(tmp_path, "state.json", tf_state([
+        ("huaweicloud_networking_secgroup", "g", {"id": "g-1", "name": "g", "rules": []}),
+        ("huaweicloud_vpc_address_group", "a", {"id": "ag-1", "name": "a",
+                                                "addresses": [wide] * 200_000}),
+    ]))
+    with pytest.raises(LabError, match=r"resources\[1\]\.values\.addresses\[3\]: the entries up "
+                                       r"to this one make more than 1,000 CIDRs"):
+        import_files("terraform", [path])
+
+
+def _mutations_sample():
+    import sys
+    sys.path.insert(0, str(Path(__file__).parent / "helpers"))
+    import mutate
+    for kind, files in mutate.EXPORT_SETS:
+        for index, name in enumerate(files):
+            for m in mutate.sample(mutate.seed_text(name), 6, rng_seed=index):
+                yield pytest.param(kind, files, index, m, id=f"{name}:{m.label[:60]}")
+
+
+@pytest.mark.parametrize("kind, files, index, mutation", list(_mutations_sample()))
+def test_mutated_exports_import_or_are_refused(tmp_path, capsys, kind, files, index, mutation):
+    """A sample of tests/helpers/mutate.py over every sample export (the full run is ~160,000
+    mutations): exit 0 with a lab file `sgnet lint` reads, or exit 2 naming the file."""
+    from sgnet import cli
+    paths = []
+    for i, name in enumerate(files):
+        text = mutation.text if i == index else (EXPORTS / name).read_text()
+        paths.append(tmp_path / name)
+        paths[-1].write_text(text, encoding="utf-8", errors="surrogatepass")
+    out = tmp_path / "out.yaml"
+    rc, _, err = cli_import(capsys, kind, paths, out)
+    assert rc in (0, 2) and "Traceback" not in err
+    if rc == 2:
+        assert str(paths[index]) in err and len(err) < 2000 and not out.exists()
+    else:
+        assert cli.main(["lint", str(out)]) in (0, 1), capsys.readouterr().err

@@ -433,6 +433,90 @@ CASES = [
     case("empty-file", text(""), "(top)", "empty"),
     case("comments-only-file", text("# nothing here\n"), "(top)", "empty"),
     case("top-level-list", text("- name: terr\n"), "(top)", "must be a mapping"),
+    # -- numbers: ASCII digits within the field's range (issue 11) --------------------------------
+    # Python's int() and str.isdigit() take these as digits: '²' raised ValueError, '٢٢' was 22.
+    case("priority-superscript-digit", set_(f"{G1R0}.priority", "²"), f"{G1R0}.priority",
+         "'²'", "1-100"),
+    case("priority-arabic-indic-digits", set_(f"{G1R0}.priority", "٢٢"), f"{G1R0}.priority",
+         "'٢٢'", "1-100"),
+    case("priority-fullwidth-digits", set_(f"{G1R0}.priority", "２２"), f"{G1R0}.priority",
+         "'２２'"),
+    case("priority-5000-digits", set_(f"{G1R0}.priority", "9" * 5000), f"{G1R0}.priority",
+         "(5,000 characters)", "1-100"),
+    case("port-arabic-indic-digits", set_(f"{G0R0}.ports", "٢٢"), f"{G0R0}.ports", "'٢٢'",
+         "1-65535"),
+    case("port-range-unicode-digits", set_(f"{G0R0}.ports", "1000-٢٠٠٠"), f"{G0R0}.ports",
+         "1000-٢٠٠٠"),
+    case("port-5000-digits", set_(f"{G0R0}.ports", "8" * 5000), f"{G0R0}.ports",
+         "(5,000 characters)", "1-65535"),
+    case("port-list-item-mapping", set_(f"{G0R0}.ports", [22, {"from": 80}]), f"{G0R0}.ports",
+         "22", "1-65535"),
+    case("protocol-unicode-digit", set_(f"{G1R0}.protocol", "٦"), f"{G1R0}.protocol", "'٦'",
+         "0-255"),
+    case("protocol-5000-digits", set_(f"{G1R0}.protocol", "6" * 5000), f"{G1R0}.protocol",
+         "(5,000 characters)", "0-255"),
+    case("secondary-ips-string", set_("instances[2].secondary_ips", "٢"),
+         "instances[2].secondary_ips", "'٢'", "whole number"),
+    case("ssh-port-superscript", _hosts(hosts=[{"name": "hv1", "simulated": True,
+                                                "ssh_port": "²²"}]), "hosts[0].ssh_port",
+         "'²²'", "1-65535"),
+    case("conntrack-timeout-unicode", set_("settings", {"conntrack_timeout": "٥"}),
+         "settings.conntrack_timeout", "'٥'", "1-432000"),
+    case("yaml-integer-5000-digits", text("name: terr\nsettings: {conntrack_timeout: "
+                                          + "9" * 5000 + "}\n"), "line 2", "too long"),
+    # -- counts a user sets: bounded (labfile.BOUNDS) ----------------------------------------------
+    case("secondary-ips-over-bound", set_("instances[2].secondary_ips", 65536),
+         "instances[2].secondary_ips", "65536", "at most 65,535"),
+    case("secondary-ips-16-million", set_("instances[2].secondary_ips", 16_000_000),
+         "instances[2].secondary_ips", "16000000", "at most 65,535"),
+    case("private-addresses-of-the-lab", both(
+        set_("instances[0].secondary_ips", 65535),
+        set_("instances[0].secondary_enis[0].secondary_ips", 65535),
+        set_("instances[1].secondary_ips", 65535), set_("instances[2].secondary_ips", 65535),
+        append("instances", {"name": "db2", "subnet": "subnet-c", "secondary_ips": 1})),
+        "instances[3].secondary_ips", "262,146", "at most 262,144"),
+    # -- control characters in names and free text ---------------------------------------------
+    case("instance-name-nul", set_("instances[0].name", "web\x001"), "instances[0].name",
+         "NUL (U+0000)"),
+    case("group-name-escape", set_("security_groups[1].name", "app\x1b[31m"),
+         "security_groups[1].name", "U+001B"),
+    case("rule-description-nul", set_(f"{G0R0}.description", "web\x00"),
+         f"{G0R0}.description", "NUL (U+0000)", "printable"),
+    case("rule-description-carriage-return", set_(f"{G0R0}.description", "a\rb"),
+         f"{G0R0}.description", "U+000D"),
+    case("rule-description-too-long", set_(f"{G0R0}.description", "d" * 2000),
+         f"{G0R0}.description", "2,000 characters", "1,024"),
+    case("group-description-escape", set_("security_groups[0].description", "x\x1by"),
+         "security_groups[0].description", "U+001B"),
+    case("group-description-a-list", set_("security_groups[0].description", ["a", "b"]),
+         "security_groups[0].description", "must be a string"),
+    case("host-command-nul", _hosts(hosts=[{"name": "hv1", "simulated": True,
+                                            "command": "sgnet\x00x"}]), "hosts[0].command",
+         "NUL (U+0000)"),
+    case("host-identity-newline", _hosts(hosts=[{"name": "hv1", "simulated": True,
+                                                 "ssh_identity": "/root/key\nx"}]),
+         "hosts[0].ssh_identity", "U+000A"),
+    case("host-ssh-option-nul", _hosts(hosts=[{"name": "hv1", "simulated": True,
+                                               "ssh_options": ["ProxyJump=a\x00b"]}]),
+         "hosts[0].ssh_options[0]", "NUL (U+0000)"),
+    case("yaml-nul-byte", text("name: terr\nprovider: hua\x00wei\n"), "line 2",
+         "NUL (U+0000)"),
+    # -- YAML: nesting, aliases ----------------------------------------------------------------
+    case("yaml-nested-500-levels", text("name: terr\nvpcs: " + "[" * 500 + "]" * 500 + "\n"),
+         "line 2", "nested deeper than 64 levels"),
+    case("yaml-nested-mappings-500-levels",
+         text("name: terr\nx:\n" + "".join("  " * k + f"  k{k}:\n" for k in range(500))),
+         "line 66", "nested deeper than 64 levels"),
+    case("yaml-alias-nests-too-deep",
+         text("name: terr\na: &a " + "[" * 40 + "]" * 40 + "\nb: &b " + "[" * 30 + "*a"
+              + "]" * 30 + "\n"), "line 3", "nests deeper than 64 levels"),
+    case("yaml-recursive-alias", text("name: terr\ninstances: &i [*i]\n"), "line 2",
+         "recursive"),
+    case("yaml-alias-bomb", text(
+        "name: terr\na: &a [x, x, x, x, x, x, x, x, x, x]\n"
+        + "".join(f"{chr(98 + k)}: &{chr(98 + k)} [{', '.join([f'*{chr(97 + k)}'] * 10)}]\n"
+                  for k in range(8))
+        + "instances: *i\n"), "line 7", "aliases expand to more than 1,000,000 nodes"),
 ]
 
 
@@ -677,3 +761,305 @@ def test_hosts_one_lab_cannot_be_built_on(tmp_path, capsys, no_kernel, hosts, va
     err = capsys.readouterr().err
     assert re.search(re.escape(f"{path}: hosts") + r"(\[\d\]\.address)?: ", err), err
     assert value in err and "Traceback" not in err
+
+
+# -- reading: regular files only, of bounded size (issue 11) ---------------------------------------
+@pytest.fixture
+def alarm():
+    """Fail a test that blocks (a FIFO without a writer) instead of hanging the suite."""
+    import signal
+
+    def hung(signum, frame):
+        raise AssertionError("blocked reading the input")
+    old = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(20)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, old)
+
+
+@pytest.mark.parametrize("make, kind", [
+    (lambda tmp: "/dev/zero", "a character device"),
+    (lambda tmp: (os.mkfifo(tmp / "lab.fifo"), str(tmp / "lab.fifo"))[1], "a FIFO (named pipe)"),
+    (lambda tmp: str(tmp), "a directory"),
+], ids=["dev-zero", "fifo", "directory"])
+def test_only_regular_files_are_read(tmp_path, capsys, no_kernel, alarm, make, kind):
+    """/dev/zero read until MemoryError, a FIFO without a writer hung: refused, exit 2."""
+    path = make(tmp_path)
+    for verb in ("up", "lint"):
+        assert cli.main([verb, path]) == 2
+        err = capsys.readouterr().err
+        assert f"{path}: cannot read the lab file: it is {kind}, not a regular file" in err
+        assert "Traceback" not in err
+
+
+def test_input_size_is_bounded_and_the_bound_can_be_raised(tmp_path, capsys, no_kernel,
+                                                           monkeypatch):
+    path = write_lab(tmp_path, lambda doc: None)
+    size = path.stat().st_size
+    monkeypatch.setenv("SGNET_MAX_INPUT_BYTES", str(size - 1))
+    assert cli.main(["lint", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: the lab file is larger than {size - 1:,} bytes" in err
+    assert "SGNET_MAX_INPUT_BYTES" in err
+    monkeypatch.setenv("SGNET_MAX_INPUT_BYTES", str(size))
+    assert labfile.load_file(str(path)).name == LAB
+    monkeypatch.setenv("SGNET_MAX_INPUT_BYTES", "²")
+    assert cli.main(["lint", str(path)]) == 2
+    assert "SGNET_MAX_INPUT_BYTES: not a number of bytes (got '²')" in capsys.readouterr().err
+    monkeypatch.delenv("SGNET_MAX_INPUT_BYTES")
+    assert labfile.input_limit() == labfile.MAX_INPUT_BYTES == 16 * 2**20
+
+
+def test_a_large_file_is_read_no_further_than_the_bound(tmp_path, monkeypatch):
+    """A file growing without end (or /proc, whose sizes are 0) is read up to the bound + 1."""
+    monkeypatch.setenv("SGNET_MAX_INPUT_BYTES", "1000")
+    reads = []
+    real = os.read
+    monkeypatch.setattr(labfile.os, "read", lambda fd, n: reads.append(n) or real(fd, n))
+    path = tmp_path / "big.yaml"
+    path.write_text("#" * 100_000)
+    with pytest.raises(LabError, match="larger than 1,000 bytes"):
+        labfile.read_text(str(path))
+    assert sum(reads) <= 1001
+
+
+def test_a_nul_in_the_path_is_refused():
+    with pytest.raises(LabError, match="NUL byte"):
+        labfile.read_text("lab\x00.yaml")
+
+
+# -- YAML: both loaders (libyaml's and Python's) refuse alike ----------------------------------
+YAML_REFUSALS = [
+    ("name: terr\nprovider: huawei\nname: other\n", "line 3, column 1", "duplicate key 'name'"),
+    ("name: terr\nvpcs: " + "[" * 500 + "]" * 500 + "\n", "line 2", "nested deeper than 64"),
+    ("a: " + "[" * 100_000 + "\n", "line 1", "nested deeper than 64"),
+    ("a: &a [*a]\n", "line 1", "recursive"),
+    ("x: " + "9" * 5000 + "\n", "line 1, column 4", "integer of 5,000 characters"),
+    ("a: b\n\x07\n", "line 2, column 1", "U+0007"),
+    ("a: 'é\x00'\n", "line 1, column 6", "NUL (U+0000)"),
+    ("k: 1\nx: *" + "a" * 100_000 + "\n", "line 2", "found undefined alias"),
+]
+
+
+@pytest.mark.parametrize("loader", labfile._LOADERS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("doc, where, problem", YAML_REFUSALS,
+                         ids=[f"refusal{i}" for i in range(len(YAML_REFUSALS))])
+def test_yaml_refusals(loader, doc, where, problem):
+    with pytest.raises(LabError) as e:
+        labfile.load_yaml(doc, "lab.yaml", loader=loader)
+    msg = str(e.value)
+    assert msg.startswith(f"lab.yaml: {where}") and problem in msg, msg
+    assert len(msg) < 500
+
+
+@pytest.mark.parametrize("loader", labfile._LOADERS, ids=lambda c: c.__name__)
+def test_yaml_loaders_agree(loader):
+    text = yaml.safe_dump(BASE, sort_keys=False)
+    shared = "common: &rules [{direction: ingress, action: allow}]\n"
+    assert labfile.load_yaml(text, "lab.yaml", loader=loader) == BASE
+    assert labfile.load_yaml(shared + "g: [*rules, *rules]\n", "x", loader=loader)["g"] == \
+        [[{"direction": "ingress", "action": "allow"}]] * 2
+
+
+def test_alias_bomb_is_refused_in_bounded_time_and_message(tmp_path, capsys, no_kernel):
+    """The "billion laughs": 10^9 nodes once expanded; messages printed the whole value
+    (722 MB). Refused while composing, before anything walks it."""
+    import time
+    lines = ["name: terr", "a: &a [" + ", ".join(["lol"] * 10) + "]"]
+    for k in range(1, 9):
+        prev, cur = chr(96 + k), chr(97 + k)
+        lines.append(f"{cur}: &{cur} [" + ", ".join([f"*{prev}"] * 10) + "]")
+    lines.append("provider: *i")
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    t = time.monotonic()
+    assert cli.main(["lint", str(path)]) == 2
+    assert time.monotonic() - t < 10
+    err = capsys.readouterr().err
+    assert "alias bomb" in err and len(err) < 500
+
+
+def test_values_in_messages_are_cut(tmp_path, capsys, no_kernel):
+    """A bad value of any size is shown cut (a readable prefix, its length), in time bounded
+    by that cut: not its whole repr."""
+    cases = [set_("provider", ["huawei"] * 1_000_000), set_("vpcs[0].cidr", "1" * 1_000_000),
+             set_("k" * 100_000, 1), set_("instances[0].name", {"a" * 1000: list(range(10**5))})]
+    for mutate in cases:
+        path = write_lab(tmp_path, mutate)
+        assert cli.main(["up", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert len(err) < 500 + len(str(path)), err[:1000]
+        assert "Traceback" not in err
+
+
+def test_short():
+    assert labfile.short("web1") == "'web1'"
+    assert labfile.short("x" * 100) == "'" + "x" * 59 + "... (100 characters)"
+    assert len(labfile.short(list(range(10**6)))) <= 63
+    assert len(labfile.short({"a": [[[[1]]]]})) <= 63
+    deep = []
+    for _ in range(10**5):
+        deep = [deep]
+    assert labfile.short(deep).startswith("[[")
+
+
+# -- integers ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("value, expected", [
+    (22, 22), ("22", 22), (" 22 ", 22), ("0022", 22), (-1, -1), (True, None), (False, None),
+    ("²", None), ("٢٢", None), ("２２", None), ("-1", None), ("+1", None), ("", None),
+    ("1_000", None), (22.0, None), (None, None), ([22], None), ("9" * 5000, 10**20),
+])
+def test_ascii_int(value, expected):
+    assert labfile.ascii_int(value) == expected
+
+
+def test_bounded_int():
+    assert labfile.bounded_int("100", 1, 100) == 100
+    assert labfile.bounded_int("101", 1, 100) is None
+    assert labfile.bounded_int("9" * 5000, 1, 100) is None
+    assert labfile.bounded_int("5", 1, 100, strings=False) is None
+    assert labfile.bounded_int(5, 1, 100, strings=False) == 5
+
+
+# -- every count a user sets has its bound, checked before anything is built -------------------
+def _port_rules(n):
+    return [{"direction": "ingress", "action": "allow", "protocol": "tcp", "ports": str(p + 1)}
+            for p in range(n)]
+
+
+@pytest.mark.parametrize("bound, most, mutate, field", [
+    ("instances", 3, append("instances", {"name": "db2", "subnet": "subnet-c"}), "instances"),
+    ("secondary_enis", 1, set_("instances[0].secondary_enis", [{"subnet": "subnet-b"}] * 2),
+     "instances[0].secondary_enis"),
+    ("secondary_ips", 10, set_("instances[2].secondary_ips", 11), "instances[2].secondary_ips"),
+    ("private_ipv4", 20, both(set_("instances[1].secondary_ips", 10),
+                              set_("instances[2].secondary_ips", 10)),
+     "instances[2].secondary_ips"),
+    ("externals", 1, append("externals", {"name": "nat", "ip": "198.51.100.11"}), "externals"),
+    ("vpcs", 1, lambda doc: None, "vpcs"),
+    ("subnets", 2, lambda doc: None, "vpcs[1].subnets"),
+    ("security_groups", 1, lambda doc: None, "security_groups"),
+    ("rules_per_group", 3, set_("security_groups[1].rules", _port_rules(4)),
+     "security_groups[1].rules"),
+    ("rules", 5, set_("security_groups[1].rules", _port_rules(4)), "security_groups[1].rules"),
+    ("ports_per_rule", 3, set_(f"{G0R0}.ports", "22,80,443,8080"), f"{G0R0}.ports"),
+    ("ports_per_rule", 3, set_(f"{G0R0}.ports", [22, "80,443", 8080]), f"{G0R0}.ports"),
+    ("prefix_lists", 1, append("prefix_lists", {"name": "home", "entries": []}), "prefix_lists"),
+    ("prefix_list_entries", 1, lambda doc: None, "prefix_lists[0].entries"),
+    ("hosts", 1, _hosts(), "hosts"),
+    ("host_subnets", 2, _hosts(), "vpcs"),
+    ("ssh_options", 1, _hosts(hosts=[{"name": "hv1", "simulated": True,
+                                      "ssh_options": ["A=b", "C=d"]}]), "hosts[0].ssh_options"),
+])
+def test_counts_are_bounded(tmp_path, capsys, no_kernel, monkeypatch, bound, most, mutate,
+                            field):
+    """Each bound of labfile.BOUNDS, lowered so that the base lab crosses it: refused, exit 2,
+    naming the field and the bound, before anything is built."""
+    monkeypatch.setitem(labfile.BOUNDS, bound, most)
+    path = write_lab(tmp_path, mutate)
+    assert cli.main(["up", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert re.search(re.escape(f"{path}: {field}") + r":", err), err
+    assert f"at most {most:,}" in err and "Traceback" not in err
+
+
+def test_bounds_are_what_the_readme_says():
+    """The bounds are data in one place; these are the documented values."""
+    assert labfile.BOUNDS["instances"] == 10_000 and labfile.BOUNDS["secondary_ips"] == 65_535
+    assert labfile.BOUNDS["private_ipv4"] == 4 * 65_536
+    assert labfile.MAX_SECONDARY_ENIS == labfile.BOUNDS["secondary_enis"] == 9
+    assert labfile.MAX_HOSTS == labfile.BOUNDS["hosts"] == 250
+    # the interface name of ENI 9 of the last instance of an 8-character lab fits IFNAMSIZ
+    last = labfile.BOUNDS["instances"] - 1
+    assert len(f"abcdefgh" f"i{last}e{labfile.MAX_SECONDARY_ENIS}") <= 15
+
+
+def test_the_largest_counts_are_accepted():
+    """At the bounds themselves: 10,000 instances, 65,535 secondary addresses on one ENI."""
+    lab = parse({"name": LAB, "vpcs": [{"name": "v", "cidr": "10.0.0.0/8", "subnets": [
+        {"name": "s", "cidr": "10.0.0.0/12"}]}],
+        "instances": [{"name": "big", "secondary_ips": 65535}]
+        + [{"name": f"i{k}"} for k in range(9_999)]})
+    assert len(lab.instances) == 10_000
+    # after every primary address (10.0.0.2 to 10.0.39.17): 65,535 from 10.0.39.18
+    assert lab.instances[0].primary.secondary == (ipaddress.ip_address("10.0.39.18"),
+                                                  ipaddress.ip_address("10.1.39.16"))
+
+
+# -- free text ---------------------------------------------------------------------------------
+def test_descriptions_keep_tabs_and_newlines():
+    doc = copy.deepcopy(BASE)
+    doc["security_groups"][0]["description"] = "web tier\n\tpublic\n"
+    doc["security_groups"][0]["rules"][0]["description"] = "line one\nline two\n"
+    lab = parse(doc)
+    assert lab.groups["web"].description == "web tier\n\tpublic\n"
+    assert lab.groups["web"].rules[-2].description == "line one\nline two\n"
+
+
+def test_a_lone_surrogate_in_a_description_is_refused():
+    """Python's YAML reads "\\ud800" as a lone surrogate, which no file or terminal takes."""
+    doc = copy.deepcopy(BASE)
+    doc["security_groups"][0]["rules"][0]["description"] = "a\ud800b"
+    with pytest.raises(LabError, match=re.escape("U+D800")):
+        labfile.parse(doc, "lab.yaml")
+
+
+# -- addresses: the allocator hands out what it did, in time linear in the lab -----------------
+def test_secondary_blocks_are_first_fit():
+    lab = parse({"name": LAB, "vpcs": [{"name": "v", "cidr": "10.0.0.0/16", "subnets": [
+        {"name": "s", "cidr": "10.0.0.0/27"}]}], "instances": [
+        {"name": "a", "secondary_ips": 2}, {"name": "x", "ip": "10.0.0.5", "secondary_ips": 5},
+        {"name": "b", "secondary_ips": 1}, {"name": "y", "ip": "10.0.0.9"},
+        {"name": "c", "secondary_ips": 1}]})
+    got = {i.name: (str(i.primary.ip), i.primary.secondary and
+                    tuple(str(a) for a in i.primary.secondary)) for i in lab.instances}
+    assert got == {"a": ("10.0.0.2", ("10.0.0.6", "10.0.0.7")),
+                   "x": ("10.0.0.5", ("10.0.0.10", "10.0.0.14")),
+                   "b": ("10.0.0.3", ("10.0.0.8", "10.0.0.8")),
+                   "y": ("10.0.0.9", None), "c": ("10.0.0.4", ("10.0.0.15", "10.0.0.15"))}
+    with pytest.raises(LabError, match="no block of 20 free addresses"):
+        parse({"name": LAB, "vpcs": [{"name": "v", "cidr": "10.0.0.0/16", "subnets": [
+            {"name": "s", "cidr": "10.0.0.0/27"}]}], "instances": [
+            {"name": "a", "ip": "10.0.0.12", "secondary_ips": 20}]})
+
+
+def test_ten_thousand_instances_in_one_subnet_parse_in_linear_time():
+    """The free-address allocator rescanned the subnet for every instance: 10,000 instances
+    in one subnet took over a minute. Now about 0.1 s; the bound is generous for a shared
+    machine and still far below the quadratic time."""
+    import time
+    raw = {"name": LAB, "vpcs": [{"name": "v", "cidr": "10.0.0.0/16", "subnets": [
+        {"name": "s", "cidr": "10.0.0.0/16"}]}],
+        "instances": [{"name": f"i{k}", "secondary_ips": k % 3} for k in range(10_000)]}
+    t = time.process_time()
+    lab = labfile.parse(raw, "lab.yaml")
+    assert time.process_time() - t < 5
+    assert str(lab.instances[-1].primary.ip) == "10.0.39.17"
+    assert len({a for i in lab.instances for a in i.primary.addresses(4)}) == 19_999
+
+
+@pytest.mark.parametrize("loader", labfile._LOADERS, ids=lambda c: c.__name__)
+def test_values_of_a_file_are_bounded(loader, monkeypatch):
+    """Each YAML value costs Python time and memory whatever its length: a file of 16 MiB
+    of `1,` would be 8 million of them (minutes, gigabytes)."""
+    monkeypatch.setattr(labfile, "MAX_NODES", 1000)
+    # the mapping, its key, the list and 997 numbers: 1,000 values
+    labfile.load_yaml("x: [" + "1," * 996 + "1]\n", "lab.yaml", loader=loader)
+    with pytest.raises(LabError, match="line 1, column 1999: YAML refused: more than 1,000 "
+                                       "values"):
+        labfile.load_yaml("x: [" + "1," * 997 + "1]\n", "lab.yaml", loader=loader)
+
+
+def test_building_restores_the_garbage_collector():
+    import gc
+    assert gc.isenabled()
+    with pytest.raises(LabError):
+        labfile.parse_text("name: terr\ninstances: 7\n")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        labfile.parse_text("name: terr\n")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -1,6 +1,7 @@
 """diff, --junit and --pcap on the real kernel (needs root)."""
 
 import json
+import struct
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -77,23 +78,66 @@ def test_matrix_junit_and_pcap(web, tmp_path):
     assert suite.get("tests") == "12" and suite.get("failures") == "0"
     names = {(c.get("classname"), c.get("name")) for c in root.iter("testcase")}
     assert ("internet->web1", "tcp/22 ipv4") in names
-    from scapy.all import IP, TCP, rdpcap
-    pkts = rdpcap(str(pcap))
-    syns = [p for p in pkts if TCP in p and p[TCP].flags == "S"]
-    answers = [p for p in pkts if TCP in p and p[TCP].flags & 0x04]
+    from scapy.all import IP, TCP
+    pkts = read_pcap(pcap)
+    syns = [p for p in pkts if p[TCP].flags == "S"]
+    answers = [p for p in pkts if p[TCP].flags & 0x04]
     assert len(syns) == 12  # every probe, as it left its namespace
+    assert len({(p[IP].src, p[TCP].sport) for p in syns}) == 12
     # answered: internet -> web1, web2 on tcp/22 (2), web1 <-> web2 on both ports (4), and
     # web1, web2 -> internet on both ports (4); tcp/8080 from the internet is dropped
-    assert len(answers) == 10
-    assert any(p[IP].src == "203.0.113.10" and p[TCP].dport == 22 for p in syns)
-    out = subprocess.run(["tshark", "-r", str(pcap), "-T", "fields", "-e", "tcp.flags.syn"],
-                         capture_output=True, text=True)
-    if out.returncode == 0:  # tshark is optional; scapy above is the assertion
-        assert out.stdout.count("1") >= 12
+    assert len(answers) == 10 and len(pkts) == 22
+    assert all(answers_syn(a, syns) for a in answers)
+    unanswered = [s for s in syns if not any(answers_syn(a, [s]) for a in answers)]
+    assert sorted((s[IP].src, s[IP].dst, s[TCP].dport) for s in unanswered) == [
+        ("203.0.113.10", "10.30.1.2", 8080), ("203.0.113.10", "10.30.2.2", 8080)]
     r = cli("probe", "tout", "internet", "web1", "tcp/443", "--pcap", tmp_path / "p.pcap")
     assert r.returncode == 0
-    one = rdpcap(str(tmp_path / "p.pcap"))
-    assert [bool(p[TCP].flags & 0x02) for p in one] == [True, False]  # SYN, then RST
+    syn, rst = read_pcap(tmp_path / "p.pcap")
+    assert (syn[IP].src, syn[TCP].dport, syn[TCP].flags) == ("203.0.113.10", 443, "S")
+    assert answers_syn(rst, [syn])  # SYN, then its RST
+
+
+def read_pcap(path) -> list:
+    """The packets of a pcap file, checked as strictly as a reader such as tshark reads it
+    (so that no tshark is needed): the classic pcap header with link type RAW (101: IPv4 or
+    IPv6, no link layer), whole records (captured length = original length, within the snap
+    length), nothing after the last one, times in order; each packet one whole IPv4/TCP
+    datagram whose IP and TCP checksums are right."""
+    from scapy.all import IP, TCP
+    data = Path(path).read_bytes()
+    magic, major, minor, _, _, snaplen, linktype = struct.unpack_from("<IHHiIII", data)
+    assert (magic, major, minor, linktype) == (0xA1B2C3D4, 2, 4, 101)
+    off, last, pkts = 24, 0.0, []
+    while off < len(data):
+        assert off + 16 <= len(data), "a record header cut short"
+        sec, usec, caplen, origlen = struct.unpack_from("<IIII", data, off)
+        off += 16
+        assert usec < 1_000_000 and caplen == origlen <= snaplen and off + caplen <= len(data)
+        assert sec + usec / 1e6 >= last
+        last = sec + usec / 1e6
+        raw = data[off:off + caplen]
+        off += caplen
+        p = IP(raw)
+        p.time = sec + usec / 1e6
+        assert TCP in p and p.len == len(raw) and p.ihl == 5, p.summary()
+        again = p.copy()
+        del again.chksum, again[TCP].chksum  # recomputed as scapy builds it anew
+        again = IP(bytes(again))
+        assert (p.chksum, p[TCP].chksum) == (again.chksum, again[TCP].chksum), p.summary()
+        pkts.append(p)
+    assert off == len(data)
+    return pkts
+
+
+def answers_syn(answer, syns) -> bool:
+    """`answer` (an RST or SYN-ACK) is the reply to one of these SYNs: the reversed
+    addresses and ports, acknowledging the SYN's sequence number, later in the capture."""
+    from scapy.all import IP, TCP
+    return any((answer[IP].src, answer[IP].dst, answer[TCP].sport, answer[TCP].dport)
+               == (s[IP].dst, s[IP].src, s[TCP].dport, s[TCP].sport)
+               and answer[TCP].ack == (s[TCP].seq + 1) % 2**32 and answer.time >= s.time
+               for s in syns)
 
 
 def test_report_of_a_running_lab(web, tmp_path):

@@ -1,6 +1,7 @@
 """Programs run inside lab namespaces by the stateful tests: a TCP echo server, a TCP
-client that keeps a connection busy and reports every exchange, a delayed-push server for
-timeouts, and a UDP echo pair for packet counting. Each prints plain lines on stdout."""
+client that keeps a connection busy and reports which of its lines were echoed, a
+delayed-push server for timeouts, and a UDP echo pair for packet counting. Each prints
+plain lines on stdout."""
 
 import socket
 import sys
@@ -34,28 +35,71 @@ def tcp_echo_server(bind, port):
         threading.Thread(target=serve, args=(c,), daemon=True).start()
 
 
-def tcp_busy_client(addr, port, seconds, interval):
-    """One connection; a line every `interval` s; prints '<monotonic> ok|lost <n>'."""
+def tcp_busy_client(addr, port, stopfile, interval, drain):
+    """One connection, a numbered line every `interval` s until `stopfile` exists, each
+    echoed by tcp_echo_server. Prints 'started' once the first echo is back (or exits
+    silently if none comes within 3 s), and at the end one line per line sent:
+    '<monotonic time sent> ok|lost <n> <seconds to its echo, or ->'.
+
+    A line is lost when its echo never comes, not when it is late: a cut session's
+    segments are dropped for good (no tracked entry: each one is invalid), while a busy
+    machine only delays a kept session's echoes (a server not scheduled for a while). So
+    no line has a deadline of its own and sending never waits for echoes; those still
+    missing when the stop file appears are awaited `drain` s more."""
+    import os
+    import select
     c = socket.socket(family_of(addr), socket.SOCK_STREAM)
     c.settimeout(3)
     c.connect((addr, int(port)))
-    c.settimeout(float(interval) * 3)
-    f = c.makefile("rwb", buffering=0)
-    end = time.monotonic() + float(seconds)
-    n = 0
-    while time.monotonic() < end:
-        n += 1
+    c.settimeout(None)
+    sent, echoed, buf = [], {}, b""
+
+    def send():
+        sent.append(time.monotonic())
+        c.sendall(b"ping %d\n" % len(sent))  # a few bytes: the buffer always has room
+
+    def receive(wait) -> bool:
+        """Take in the echoes that arrive within `wait` s; False once the peer is gone."""
+        nonlocal buf
+        if not select.select([c], [], [], max(0.0, wait))[0]:
+            return True
         try:
-            f.write(b"ping %d\n" % n)
-            got = f.readline()
-            status = "ok" if got.strip() == b"ping %d" % n else "lost"
-        except (socket.timeout, OSError):
-            status = "lost"
-        print(f"{time.monotonic():.3f} {status} {n}", flush=True)
-        if status == "lost":  # the session is cut: keep the clock going, not the socket
-            time.sleep(float(interval))
-            continue
-        time.sleep(float(interval))
+            data = c.recv(4096)
+        except OSError:  # reset
+            return False
+        buf += data
+        *lines, buf = buf.split(b"\n")
+        for line in lines:
+            word, _, n = line.partition(b" ")
+            if word == b"ping" and n.isdigit() and 0 < int(n) <= len(sent):
+                echoed.setdefault(int(n), time.monotonic())
+        return bool(data)
+
+    try:
+        send()
+        first = time.monotonic() + 3
+        while not echoed and time.monotonic() < first and receive(first - time.monotonic()):
+            pass
+        if not echoed:
+            return
+        print("started", flush=True)
+        gap = float(interval)
+        nxt = time.monotonic()
+        while not os.path.exists(stopfile):
+            if time.monotonic() >= nxt:
+                send()
+                nxt += gap
+            if not receive(nxt - time.monotonic()):
+                break
+        until = time.monotonic() + float(drain)
+        while len(echoed) < len(sent) and time.monotonic() < until \
+                and receive(until - time.monotonic()):
+            pass
+    except OSError:  # the connection failed: what was not echoed is lost
+        pass
+    for n, t in enumerate(sent, 1):
+        late = f"{echoed[n] - t:.3f}" if n in echoed else "-"
+        print(f"{t:.3f} {'ok' if n in echoed else 'lost'} {n} {late}", flush=True)
 
 
 def tcp_idle_client(addr, port, idle):
