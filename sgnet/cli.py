@@ -10,7 +10,7 @@ import re
 import sys
 
 from .errors import EnvError, LabError, SgnetError
-from .labfile import MAX_SECONDARY_ENIS, bounded_int
+from .labfile import MAX_SECONDARY_ENIS, RUN_BOUNDS, bounded_int
 from .labfile import short as shown
 from .progress import Progress
 
@@ -34,8 +34,8 @@ class _Parser(argparse.ArgumentParser):
 # and 1e9: options take ASCII digits only, within a stated range (integers as the lab file
 # reads them: labfile.bounded_int). --priority is left to the lab file's rule parser.
 _DECIMAL = re.compile(r"[0-9]{1,6}(\.[0-9]{0,6})?|\.[0-9]{1,6}")
-MAX_TIMEOUT = 60.0  # seconds a probe waits for answers
-MAX_JOBS = 1024  # worker processes (up) or source namespaces probed at once (matrix)
+MAX_TIMEOUT = RUN_BOUNDS["probe_timeout"]
+MAX_JOBS = RUN_BOUNDS["jobs"]
 
 
 def _integer(lo: int, hi: int):

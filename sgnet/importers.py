@@ -454,8 +454,8 @@ def _check_text(files: str, result: ImportResult):
     if not same:
         raise LabError(f"{files}: the lab file made from the export does not read back as "
                        "its data (a bug in sgnet import)")
-    limit = getattr(labfile, "input_limit", lambda: None)()
-    if limit is not None and len(text.encode("utf-8")) > limit:
+    limit = labfile.input_limit()
+    if len(text.encode("utf-8")) > limit:
         raise LabError(f"{files}: the lab file made from the export would be larger than "
                        f"{limit:,} bytes, more than `sgnet` reads; allowed: at most {limit:,} "
                        f"(set {labfile.INPUT_LIMIT_VARIABLE} to read larger files)")
@@ -1671,7 +1671,7 @@ def _address_group_entries(imp, where, addresses) -> list:
     """Address group / prefix list entries (nodes): addresses, CIDRs and ranges 'a-b' ->
     normalised CIDRs; one that cannot be read is left out (warned)."""
     # a range is up to 254 CIDRs: bounded as it expands, not once the list is built
-    bound = getattr(labfile, "BOUNDS", {}).get("prefix_list_entries", 1000)
+    bound = labfile.BOUNDS["prefix_list_entries"]
     out = []
     for node in addresses:
         text = node.text()

@@ -89,6 +89,11 @@ BOUNDS = {
     "description": 1_024,  # characters (the clouds allow 255 to 512)
     "text": 4_096,  # characters of a host's command, identity file or ssh option
 }
+# What the command line and the pytest plugin set for a run (session.verdicts checks both).
+RUN_BOUNDS = {
+    "probe_timeout": 60.0,  # seconds a probe waits for answers
+    "jobs": 1024,  # worker processes (up) or source namespaces probed at once (matrix)
+}
 MAX_SECONDARY_ENIS = BOUNDS["secondary_enis"]
 MAX_HOSTS = BOUNDS["hosts"]
 MAX_HOST_SUBNETS = BOUNDS["host_subnets"]

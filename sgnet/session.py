@@ -85,6 +85,19 @@ def parse_proto(text: str, family: int, what: str = "PROTO"):
     return proto, None
 
 
+def _check_run(timeout, jobs):
+    """What the CLI's options check, for the plugin's and other Python callers too (a
+    jobs of -1 never let a probe start, a nan timeout never ended)."""
+    t_max, j_max = labfile.RUN_BOUNDS["probe_timeout"], labfile.RUN_BOUNDS["jobs"]
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
+            or not 0 < timeout <= t_max:
+        raise LabError(f"timeout {short(timeout)}: allowed: seconds, more than 0 and at "
+                       f"most {t_max:g}")
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int)
+                             or not 1 <= jobs <= j_max):
+        raise LabError(f"jobs {short(jobs)}: allowed: 1-{j_max}")
+
+
 def _each(calls: dict) -> tuple:
     """Run calls (key -> fn()) at once, one thread each (hosts work in parallel):
     (results, errors) by key."""
@@ -552,6 +565,7 @@ class LabSession:
         §3), all probed at once. TCP probes are SYNs unless tcp_flags says otherwise: a
         segment without SYN (a bare ACK, a RST, a SYN-ACK out of the blue) belongs to no
         connection, so groups never let it through, whatever the rules."""
+        _check_run(timeout, jobs)
         exps = [self._expect(*f) for f in flows]
         stray = tcp_flags.upper() != "S"
         if stray:

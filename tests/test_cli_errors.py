@@ -487,3 +487,15 @@ def test_rule_delete_compares_only_the_given_fields():
         assert idx == 0 and parse(out, "lab.yaml").groups["web"].rules == []
     with pytest.raises(LabError, match="no rule"):
         changes.rule_delete(raw, new, "web", {"ports": "54"})
+
+
+@pytest.mark.parametrize("timeout,jobs", [(float("nan"), None), (float("inf"), None), (0, None),
+                                          (-1, None), (61, None), (True, None), ("1", None),
+                                          (1.0, -1), (1.0, 0), (1.0, 1025), (1.0, 2.5)])
+def test_session_checks_run_options_for_python_callers(timeout, jobs):
+    # the pytest plugin calls LabSession directly: matrix(jobs=-1) used to loop for ever
+    from sgnet.session import _check_run
+    with pytest.raises(LabError):
+        _check_run(timeout, jobs)
+    _check_run(1.0, None)
+    _check_run(60, 1024)
