@@ -12,4 +12,5 @@ cd "$here"
 "$py" scripts/bench/capacity.py --json docs/bench/capacity.json
 "$py" scripts/bench/multihost.py --json docs/bench/multihost.json
 "$py" scripts/bench/report.py
+"$py" -m scripts.bench.lint --json docs/bench/lint.json
 "$py" scripts/bench/scale_doc.py > /dev/null
