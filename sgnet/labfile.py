@@ -231,11 +231,13 @@ def read_text(path: str, what: str = "the lab file", encoding: str = "utf-8") ->
     """A text file's contents, or a LabError naming the file (exit 2). Only a regular file
     is read (a FIFO would block, /dev/zero never end), at most input_limit() bytes of it."""
     limit = input_limit()
+    path_shown = path if not isinstance(path, str) or len(path) <= 200 else \
+        f"{path[:120]}...{path[-60:]} ({len(path):,} characters)"  # ENAMETOOLONG's
     try:
         # O_NONBLOCK: opening a FIFO waits for a writer otherwise; regular files ignore it.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     except OSError as e:
-        raise LabError(f"{path}: cannot read {what}: {e.strerror}") from None
+        raise LabError(f"{path_shown}: cannot read {what}: {e.strerror}") from None
     except ValueError:  # a NUL byte in the path
         raise LabError(f"{short(path)}: cannot read {what}: the path holds a NUL byte") \
             from None
@@ -243,7 +245,7 @@ def read_text(path: str, what: str = "the lab file", encoding: str = "utf-8") ->
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             kind = next((k for test, k in _KINDS if test(mode)), "not a regular file")
-            raise LabError(f"{path}: cannot read {what}: it is {kind}, not a regular file")
+            raise LabError(f"{path_shown}: cannot read {what}: it is {kind}, not a regular file")
         chunks, size = [], 0
         while size <= limit:  # st_size can lie (/proc) or grow: count what is read
             chunk = os.read(fd, min(1 << 20, limit + 1 - size))
@@ -252,16 +254,16 @@ def read_text(path: str, what: str = "the lab file", encoding: str = "utf-8") ->
             chunks.append(chunk)
             size += len(chunk)
     except OSError as e:
-        raise LabError(f"{path}: cannot read {what}: {e.strerror}") from None
+        raise LabError(f"{path_shown}: cannot read {what}: {e.strerror}") from None
     finally:
         os.close(fd)
     if size > limit:
-        raise LabError(f"{path}: {what} is larger than {limit:,} bytes; allowed: at most "
+        raise LabError(f"{path_shown}: {what} is larger than {limit:,} bytes; allowed: at most "
                        f"{limit:,} (set {INPUT_LIMIT_VARIABLE} to read larger files)")
     try:
         return b"".join(chunks).decode(encoding)
     except UnicodeDecodeError as e:
-        raise LabError(f"{path}: not a UTF-8 text file (byte {e.start})") from None
+        raise LabError(f"{path_shown}: not a UTF-8 text file (byte {e.start})") from None
 
 
 # -- YAML --------------------------------------------------------------------------------------
