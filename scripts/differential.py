@@ -16,7 +16,7 @@ import time
 import yaml
 from hypothesis import HealthCheck, given, settings
 
-from sgnet.labfile import parse
+from sgnet.io.labfile import parse
 from sgnet.labgen import flows_of, labs, labs_over_hosts
 from sgnet.session import LabSession
 
@@ -58,7 +58,7 @@ def main():
     if args.layered and args.hosts:
         ap.error("--layered applies to this process only; hosts compile in their agents")
     if args.layered:
-        from sgnet import compiler
+        from sgnet.core import compiler
         compiler.LAYER_MIN = compiler.MERGE_MIN = 1
     ok = True
     for provider in args.provider or ["huawei", "alibaba"]:

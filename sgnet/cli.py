@@ -9,10 +9,10 @@ import os
 import re
 import sys
 
-from .errors import EnvError, LabError, SgnetError
-from .labfile import MAX_SECONDARY_ENIS, RUN_BOUNDS, bounded_int
-from .labfile import short as shown
-from .progress import Progress
+from sgnet.core.errors import EnvError, LabError, SgnetError
+from sgnet.io.labfile import MAX_SECONDARY_ENIS, RUN_BOUNDS, bounded_int
+from sgnet.core.errors import short as shown
+from sgnet.io.progress import Progress
 
 EPILOG = """exit codes: 0 success (matrix/probe: every observed verdict as expected),
 1 a mismatch between kernel and expectation, 2 bad input or usage (nothing changed),
@@ -199,7 +199,7 @@ def _out(args, data, text):
 
 
 def _pick_lab(name):
-    from . import state
+    from sgnet import state
     if name:
         return name
     labs = state.known_labs()
@@ -359,7 +359,7 @@ def _writing(option: str, path: str):
 
 def _flows(args) -> list:
     """--ports as protocol/port texts, each checked now (with -6 in mind): None = default."""
-    from .session import parse_proto
+    from sgnet.session import parse_proto
     if not args.ports:
         return None
     ports = [p.strip() for p in args.ports.split(",")]
@@ -375,15 +375,15 @@ def run(argv) -> int:
             check_output(option, getattr(args, attr))
     ports = _flows(args) if args.verb in ("matrix", "diff", "report") else None
     if args.verb in ("probe", "explain"):  # PROTO too, before the lab is looked at
-        from .session import parse_proto
+        from sgnet.session import parse_proto
         parse_proto(args.proto, 6 if args.ipv6 else 4)
-    from .session import LabSession, require_environment
+    from sgnet.session import LabSession, require_environment
     if getattr(args, "lab", None) is not None:  # every verb's LAB, before anything is done
-        from .state import check_name
+        from sgnet.state import check_name
         check_name(args.lab, "LAB")
 
     if args.verb == "up":
-        from .labfile import load_file
+        from sgnet.io.labfile import load_file
         n = len(load_file(args.file).instances)
         bar = Progress("building", n, None if not args.json else False)
         try:
@@ -395,7 +395,8 @@ def run(argv) -> int:
         return 0
     if args.verb == "down":
         require_environment()
-        from . import state, topology
+        from sgnet import state
+        from sgnet.kernel import topology
         if args.all:
             labs = set(state.known_labs()) | set(topology.labs_left())
         else:
@@ -418,7 +419,7 @@ def run(argv) -> int:
         return 0
     if args.verb == "status":
         require_environment()
-        from . import state
+        from sgnet import state
         labs = [args.lab] if args.lab else state.known_labs()
         read, fmt = ((LabSession.rule_hits, format_hits) if args.rules
                      else (LabSession.status, format_status))
@@ -429,8 +430,8 @@ def run(argv) -> int:
             print("\n".join(fmt(s) for s in sts) or "no lab is up")
         return 0
     if args.verb == "import":
-        from .importers import import_files
-        from .labfile import parse
+        from sgnet.io.importers import import_files
+        from sgnet.io.labfile import parse
         res = import_files(args.kind, args.files, args.name)
         lab = parse(res.lab, args.output)  # what is written always reads back
         with _writing("-o", args.output), open(args.output, "w", encoding="utf-8") as f:
@@ -443,8 +444,8 @@ def run(argv) -> int:
              f"{len(lab.instances)} instances, {len(res.warnings)} warnings")
         return 0
     if args.verb == "lint":
-        from .labfile import load_file
-        from .lint import at_or_above, lint
+        from sgnet.io.labfile import load_file
+        from sgnet.core.lint import at_or_above, lint
         findings = lint(load_file(args.file))
         text = "\n".join(f"{f['severity']:7s} {f['group']}"
                          + (f" rule {f['rule']}" if f["rule"] is not None else "")
@@ -485,7 +486,7 @@ def run(argv) -> int:
         finally:
             bar.close()
         if args.junit:
-            from . import junit
+            from sgnet.io import junit
             with _writing("--junit", args.junit):
                 junit.write(args.junit, f"sgnet matrix {args.lab}", junit.matrix_cases(m))
         _out(args, m, format_matrix(m))
@@ -493,7 +494,7 @@ def run(argv) -> int:
     if args.verb == "diff":
         d = sess.diff(args.changed, ports, 6 if args.ipv6 else 4, args.timeout)
         if args.junit:
-            from . import junit
+            from sgnet.io import junit
             with _writing("--junit", args.junit):
                 junit.write(args.junit, f"sgnet diff {args.lab} {args.changed}",
                             junit.diff_cases(d))
@@ -501,7 +502,7 @@ def run(argv) -> int:
         confirmed = all(r["confirmed"] for r in d["gained"] + d["lost"])
         return 0 if confirmed and d["summary"]["clone_mismatches"] == 0 else 1
     if args.verb == "report":
-        from . import report
+        from sgnet.io import report
         m = sess.matrix(ports, 6 if args.ipv6 else 4, args.timeout)
         with _writing("-o", args.output), open(args.output, "w", encoding="utf-8") as f:
             f.write(report.render(sess.lab, m))
@@ -530,7 +531,7 @@ def run(argv) -> int:
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["agent"]:  # a host's part of a multi-host lab (not for users)
-        from . import agent
+        from sgnet.hosts import agent
         return agent.main(argv[1:])
     for stream in (sys.stdout, sys.stderr):  # a file name of undecodable bytes, printed
         with contextlib.suppress(AttributeError, ValueError):

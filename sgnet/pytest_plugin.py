@@ -76,7 +76,7 @@ class LabHandle:
 @pytest.fixture
 def sgnet_lab():
     """Factory: sgnet_lab(path | dict | yaml text) -> a running lab, removed after the test."""
-    from .session import LabSession
+    from sgnet.session import LabSession
 
     names, tmpfiles = [], []
 
@@ -88,7 +88,7 @@ def sgnet_lab():
             with os.fdopen(fd, "w") as f:
                 f.write(text)
             tmpfiles.append(path)
-        from .labfile import load_file
+        from sgnet.io.labfile import load_file
         names.append(load_file(path).name)
         return LabHandle(LabSession.up(path))
 

@@ -14,12 +14,17 @@ import subprocess
 
 import yaml
 
-from . import changes, conntrack, fabric, labfile, netns, nft, parts, probe, state, topology
-from .compiler import Compiler, diff_rulesets, set_name
-from .errors import EnvError, LabError
-from .evaluator import Decision, Evaluator
-from .labfile import bounded_int, short
-from .model import PROTOCOLS, Lab, protocol_name
+from sgnet.core import changes
+from sgnet.kernel import conntrack, fabric, netns, nft, probe, topology
+from sgnet.io import labfile
+from sgnet.hosts import driver as parts
+from sgnet import state
+from sgnet.core.compiler import Compiler, diff_rulesets, set_name
+from sgnet.core.errors import EnvError, LabError
+from sgnet.core.evaluator import Decision, Evaluator
+from sgnet.core.errors import short
+from sgnet.io.labfile import bounded_int
+from sgnet.core.model import PROTOCOLS, Lab, protocol_name
 
 DEFAULT_PORTS = ["tcp/22", "tcp/80", "udp/53", "icmp"]
 

@@ -20,8 +20,8 @@ import os
 import re
 import time
 
-from .errors import LabError, shown
-from .labfile import LAB_NAME
+from sgnet.core.errors import LabError, shown
+from sgnet.io.labfile import LAB_NAME
 
 
 def check_name(name, what: str = "lab name") -> str:

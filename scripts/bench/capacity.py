@@ -20,7 +20,8 @@ from labs import bringup_lab  # noqa: E402
 
 import yaml  # noqa: E402
 
-from sgnet import netns, nft, rtnl  # noqa: E402
+from sgnet.kernel import netns, nft
+from sgnet import rtnl  # noqa: E402
 from sgnet.session import LabSession  # noqa: E402
 
 PHASES = {"sysctls": (netns, "sysctl"), "nftables load": (nft, "apply_here"),

@@ -23,7 +23,8 @@ from labs import datapath_lab  # noqa: E402
 
 import yaml  # noqa: E402
 
-from sgnet import compiler, nft  # noqa: E402
+from sgnet.core import compiler
+from sgnet import nft  # noqa: E402
 from sgnet.session import LabSession  # noqa: E402
 
 CASES = ["none", "one", "many", "biggroup", "many-linear"]

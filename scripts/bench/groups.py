@@ -22,7 +22,7 @@ from labs import group_lab  # noqa: E402
 import yaml  # noqa: E402
 
 from sgnet import nft  # noqa: E402
-from sgnet.compiler import Compiler  # noqa: E402
+from sgnet.core.compiler import Compiler  # noqa: E402
 from sgnet.session import LabSession  # noqa: E402
 
 

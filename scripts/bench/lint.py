@@ -27,8 +27,8 @@ import yaml
 
 from scripts.bench.common import machine, wait_quiet
 from scripts.bench.labs import bringup_lab
-from sgnet import labfile
-from sgnet.lint import lint
+from sgnet.io import labfile
+from sgnet.core.lint import lint
 
 GOAL_RATIO, GOAL_BIG_S, GOAL_GROUP_S = 12.0, 3.0, 1.0
 

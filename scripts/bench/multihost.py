@@ -41,7 +41,7 @@ def spread(raw, hosts):
 
 def static_entries(raw) -> int:
     """Static forwarding and neighbour entries the busiest host's gateway gets, counted as
-    sgnet.fabric.attach_overlay writes them."""
+    sgnet.kernel.fabric.attach_overlay writes them."""
     lab = labfile.parse(raw, "<bench>")
     out = 0
     for h in lab.hosts:

@@ -97,7 +97,7 @@ def main():
 
 
 def _proto(r):
-    from sgnet.model import PROTOCOLS
+    from sgnet.core.model import PROTOCOLS
     return PROTOCOLS[r["protocol"]], r["port"], int(r["family"][-1])
 
 

@@ -15,7 +15,7 @@ Source: ECS "Security groups" overview (shared/seeds/004_...), and the field not
 
 from __future__ import annotations
 
-from ..model import Group, Remote, Rule
+from sgnet.core.model import Group, Remote, Rule
 from .base import DecisionList, Entry, Profile, entry_from_rule, rule_sort_key
 
 ANY4 = Remote("cidr", "0.0.0.0/0")

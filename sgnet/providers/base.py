@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ..model import Group, Lab, Remote, Rule, Eni
+from sgnet.core.model import Group, Lab, Remote, Rule, Eni
 
 
 @dataclass(frozen=True)

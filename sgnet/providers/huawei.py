@@ -8,7 +8,7 @@ matching rule decides and nothing matched means deny.
 
 from __future__ import annotations
 
-from ..model import Group, Remote, Rule
+from sgnet.core.model import Group, Remote, Rule
 from .base import DecisionList, Profile, entry_from_rule, rule_sort_key
 
 ANY4 = Remote("cidr", "0.0.0.0/0")

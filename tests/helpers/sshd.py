@@ -54,7 +54,7 @@ MaxSessions 64
                 return False
         if self.netns is None:
             return connect()
-        from sgnet import netns
+        from sgnet.kernel import netns
         return netns.call(self.netns, connect)
 
     def start(self):
@@ -62,7 +62,7 @@ MaxSessions 64
         sshd = shutil.which("sshd") or "/usr/sbin/sshd"
         enter = None
         if self.netns is not None:
-            from sgnet import netns
+            from sgnet.kernel import netns
             enter = netns.enter_in_child(self.netns)
         self.proc = subprocess.Popen([sshd, "-D", "-f", str(self.dir / "sshd_config"),
                                       "-E", str(self.log)], preexec_fn=enter)

@@ -1,0 +1,236 @@
+"""The command line end to end, on the real kernel, and the lab's safety rules (needs root)."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sgnet.kernel import netns
+
+pytestmark = pytest.mark.kernel
+LABS = Path(__file__).parents[1] / "labs"
+
+
+def sgnet(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "sgnet.cli", *map(str, args)],
+                          capture_output=True, text=True, timeout=300, **kw)
+
+
+def lab_file(tmp_path, raw, name="lab.yaml"):
+    p = tmp_path / name
+    p.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return p
+
+
+def web_lab(name="tcli"):
+    raw = yaml.safe_load((LABS / "webserver.yaml").read_text())
+    raw["name"] = name
+    return raw
+
+
+def namespaces(lab):
+    return netns.list_names(f"{lab}-")
+
+
+@pytest.fixture
+def cleanup():
+    names = []
+    yield names
+    for n in names:
+        sgnet("down", n)
+        assert namespaces(n) == []
+
+
+def test_cli_verbs_end_to_end(tmp_path, cleanup):
+    f = lab_file(tmp_path, web_lab())
+    cleanup.append("tcli")
+    r = sgnet("up", f, "--json")
+    assert r.returncode == 0, r.stderr
+    st = json.loads(r.stdout)
+    assert [i["name"] for i in st["instances"]] == ["web1", "web2"]
+    assert namespaces("tcli") == ["tcli--gw", "tcli-internet", "tcli-web1", "tcli-web2"]
+
+    r = sgnet("status", "tcli", "--json")
+    st = json.loads(r.stdout)
+    web1 = st["instances"][0]
+    assert web1["up"] and web1["enis"][0]["groups"] == ["Sys-WebServer"]
+    assert web1["enis"][0]["rules"] == {"ingress": 7, "egress": 2}
+
+    r = sgnet("probe", "tcli", "internet", "web1", "tcp/80", "--json")
+    rec = json.loads(r.stdout)
+    assert r.returncode == 0
+    assert {k: rec[k] for k in ("src", "dst", "protocol", "port", "family", "expected",
+                                "observed", "detail", "match")} == {
+        "src": "internet", "dst": "web1", "protocol": "tcp", "port": 80, "family": "ipv4",
+        "expected": "allow", "observed": "allow", "detail": "refused", "match": True}
+    assert rec["decided_by"]["group"] == "Sys-WebServer" and rec["decided_by"]["rule"] == 3
+
+    r = sgnet("probe", "tcli", "internet", "203.0.113.10", "tcp/80")  # an IP as endpoint
+    assert r.returncode == 2 or "internet" in r.stdout
+    r = sgnet("probe", "tcli", "internet", "web1", "tcp/8080", "-6")
+    assert r.returncode == 0 and "observed deny (filtered), expected deny" in r.stdout
+
+    r = sgnet("matrix", "tcli", "--ports", "tcp/22,tcp/8080,icmp", "--json")
+    m = json.loads(r.stdout)
+    assert r.returncode == 0 and m["lab"] == "tcli"
+    assert m["summary"] == {"total": 18, "correct": 18, "wrong": 0}
+    r = sgnet("matrix", "tcli", "--ports", "tcp/22,tcp/8080,icmp")
+    assert r.returncode == 0 and "18 flows, 18 as expected, 0 wrong" in r.stdout
+    assert re.search(r"internet\s+allow\s+allow", r.stdout)
+
+    r = sgnet("explain", "tcli", "internet", "web1", "tcp/22", "--json")
+    e = json.loads(r.stdout)
+    assert e["expected"] == "allow" and e["decided_by"]["rule"] == 4
+    r = sgnet("explain", "tcli", "internet", "web1", "tcp/25")
+    assert "expected deny" in r.stdout and "no ingress rule of Sys-WebServer matched" in r.stdout
+
+    r = sgnet("exec", "tcli", "web1", "--", "ip", "-br", "addr", "show", "eth0")
+    # a /32: the ENI reaches its subnet through the gateway (no dynamic neighbours)
+    assert r.returncode == 0 and "10.30.1.2/32" in r.stdout
+    r = sgnet("exec", "tcli", "web1", "--", "sh", "-c", "exit 7")
+    assert r.returncode == 7
+    r = sgnet("exec", "tcli", "nosuch", "--", "true")
+    assert r.returncode == 2 and "nosuch" in r.stderr
+
+    r = sgnet("down", "tcli", "--json")
+    assert r.returncode == 0 and len(json.loads(r.stdout)["removed"]["tcli"]) == 4
+    assert namespaces("tcli") == []
+
+
+def test_usage_errors_exit_2(tmp_path, cleanup):
+    f = lab_file(tmp_path, web_lab("tuse"))
+    cleanup.append("tuse")
+    assert sgnet("up", f).returncode == 0
+    for args in (["probe", "tuse", "web1"], ["probe", "tuse", "nosuch", "web1", "tcp/22"],
+                 ["probe", "tuse", "internet", "web1", "tcp"],
+                 ["probe", "tuse", "internet", "web1", "tcp/70000"],
+                 ["probe", "tuse", "internet", "web1", "icmp/3"],
+                 ["probe", "tuse", "internet", "web1", "bogus/1"],
+                 ["matrix", "nolab"], ["frobnicate"], ["up", tmp_path / "missing.yaml"]):
+        r = sgnet(*args)
+        assert r.returncode == 2, (args, r.stdout, r.stderr)
+        assert "error" in r.stderr
+
+
+def test_kernel_mismatch_is_reported_with_exit_1(tmp_path, cleanup):
+    f = lab_file(tmp_path, web_lab("tmis"))
+    cleanup.append("tmis")
+    assert sgnet("up", f).returncode == 0
+    # Tamper with the kernel behind sgnet's back: drop tcp/80 in web1 before the groups
+    # (from internet and from web2: two flows of the matrix below).
+    r = sgnet("exec", "tmis", "web1", "--", "nft", "insert", "rule", "inet", "tmis", "input",
+              "tcp", "dport", "80", "drop")
+    assert r.returncode == 0, r.stderr
+    r = sgnet("matrix", "tmis", "--ports", "tcp/80,tcp/22")
+    assert r.returncode == 1
+    assert "2 wrong" in r.stdout and "deny!" in r.stdout and "MISMATCH" in r.stdout
+    r = sgnet("probe", "tmis", "internet", "web1", "tcp/80", "--json")
+    rec = json.loads(r.stdout)
+    assert r.returncode == 1 and (rec["expected"], rec["observed"], rec["match"]) == \
+        ("allow", "deny", False)
+    # `up` of the same file is idempotent and re-asserts the groups: the mismatch is gone
+    assert sgnet("up", f).returncode == 0
+    assert sgnet("probe", "tmis", "internet", "web1", "tcp/80").returncode == 0
+
+
+def test_up_of_another_file_with_the_same_name_changes_nothing(tmp_path, cleanup):
+    f = lab_file(tmp_path, web_lab("tidem"))
+    cleanup.append("tidem")
+    assert sgnet("up", f).returncode == 0
+    before = namespaces("tidem")
+    ruleset = sgnet("exec", "tidem", "web1", "--", "nft", "list", "ruleset").stdout
+    other = web_lab("tidem")
+    other["instances"][0]["security_groups"] = ["Sys-FullAccess"]
+    r = sgnet("up", lab_file(tmp_path, other, "other.yaml"))
+    assert r.returncode == 2 and "already up from a different file" in r.stderr
+    assert namespaces("tidem") == before
+    assert sgnet("exec", "tidem", "web1", "--", "nft", "list", "ruleset").stdout == ruleset
+
+
+def _host_snapshot():
+    def run(*cmd):
+        out = subprocess.run(cmd, capture_output=True, text=True).stdout
+        return re.sub(r"expires \d+sec", "", out)
+    return {
+        "links": run("ip", "-o", "link", "show"),
+        "addrs": run("ip", "-br", "addr"),
+        "routes4": run("ip", "route", "show", "table", "all"),
+        "routes6": run("ip", "-6", "route", "show", "table", "all"),
+        "rules": run("ip", "rule") + run("ip", "-6", "rule"),
+        "nft": run("nft", "list", "ruleset"),
+    }
+
+
+def test_the_host_network_is_never_touched(tmp_path, cleanup):
+    before = _host_snapshot()
+    f = lab_file(tmp_path, web_lab("tsafe"))
+    cleanup.append("tsafe")
+    assert sgnet("up", f).returncode == 0
+    during = _host_snapshot()
+    assert sgnet("matrix", "tsafe", "--ports", "tcp/22,udp/53,icmp").returncode == 0
+    assert sgnet("down", "tsafe").returncode == 0
+    after = _host_snapshot()
+    for key in before:
+        assert during[key] == before[key], f"the host's {key} changed while the lab was up"
+        assert after[key] == before[key], f"the host's {key} changed"
+
+
+def test_down_after_a_crash_removes_everything(tmp_path, cleanup):
+    raw = web_lab("tcrash")
+    raw["instances"] = [{"name": f"vm{i}", "subnet": "s1"} for i in range(40)]
+    f = lab_file(tmp_path, raw)
+    cleanup.append("tcrash")
+    p = subprocess.Popen([sys.executable, "-m", "sgnet.cli", "up", str(f)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while len(namespaces("tcrash")) < 10 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    p.send_signal(signal.SIGKILL)  # killed part-way through the build
+    p.wait()
+    assert namespaces("tcrash"), "the build should have started"
+    r = sgnet("down", "tcrash")
+    assert r.returncode == 0 and namespaces("tcrash") == []
+    # a lab whose state on disk is gone is still removed by its prefix
+    assert sgnet("up", f).returncode == 0
+    for fn in ("state.json", "lab.yaml"):
+        os.unlink(f"/run/sgnet/tcrash/{fn}")
+    assert len(namespaces("tcrash")) == 42
+    assert sgnet("down", "tcrash").returncode == 0 and namespaces("tcrash") == []
+    # and `up` after a crash rebuilds from scratch
+    p = subprocess.Popen([sys.executable, "-m", "sgnet.cli", "up", str(f)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while len(namespaces("tcrash")) < 10 and time.monotonic() < deadline + 30:
+        time.sleep(0.01)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    r = sgnet("up", f)
+    assert r.returncode == 0, r.stderr
+    assert len(namespaces("tcrash")) == 42
+    assert sgnet("probe", "tcrash", "vm0", "vm39", "tcp/22").returncode == 0
+
+
+def test_not_root_is_exit_3():
+    import tempfile
+    d = Path(tempfile.mkdtemp(prefix="sgnet-test-"))  # readable by the unprivileged user
+    os.chmod(d, 0o755)
+    f = lab_file(d, web_lab("troot"))
+    os.chmod(f, 0o644)
+
+    def drop():
+        os.setgid(65534)
+        os.setuid(65534)
+
+    r = subprocess.run([sys.executable, "-m", "sgnet.cli", "up", str(f)], capture_output=True,
+                       text=True, preexec_fn=drop, cwd="/", env=dict(os.environ, HOME="/"))
+    assert r.returncode == 3, (r.stdout, r.stderr)
+    assert "root" in r.stderr
+    assert namespaces("troot") == []
+    f.unlink()
+    d.rmdir()

@@ -1,0 +1,135 @@
+"""Alibaba profile and evaluator, pure (no kernel)."""
+
+import pytest
+
+from sgnet.core.errors import FieldError
+from sgnet.core.evaluator import Evaluator
+from sgnet.io.labfile import parse
+
+
+def lab(groups=(), instances=None, **extra):
+    raw = {"name": "tal", "provider": "alibaba",
+           "vpcs": [{"name": "v", "cidr": "10.50.0.0/16", "ipv6_cidr": "fd00:50::/48",
+                     "subnets": [{"name": "s", "cidr": "10.50.1.0/24",
+                                  "ipv6_cidr": "fd00:50:0:1::/64"}]}],
+           "security_groups": list(groups),
+           "instances": instances or [{"name": "vm"}],
+           "externals": [{"name": "internet", "ip": "203.0.113.10", "ipv6": "2001:db8::10"}]}
+    raw.update(extra)
+    return parse(raw, "ali.yaml")
+
+
+def summary(group):
+    return [(r.direction, r.action, r.priority, r.family, r.protocol, r.ports, r.remote.value)
+            for r in group.rules]
+
+
+def test_default_group_rules_priority_100():
+    g = lab().groups["default"]
+    assert g.type == "basic" and g.builtin
+    assert summary(g) == [("ingress", "allow", 100, 4, 6, ((22, 22),), "0.0.0.0/0"),
+                          ("ingress", "allow", 100, 4, 6, ((3389, 3389),), "0.0.0.0/0"),
+                          ("ingress", "allow", 100, 4, 1, None, "0.0.0.0/0")]
+    assert lab().instances[0].groups == ["default"]
+
+
+def test_default_group_with_http_https_and_legacy_priority():
+    g = lab([{"name": "default", "http_https": True}]).groups["default"]
+    assert [r.ports for r in g.rules] == [((22, 22),), ((3389, 3389),), None, ((80, 80),),
+                                          ((443, 443),)]
+    g = lab([{"name": "default", "legacy_priority": True}]).groups["default"]
+    assert {r.priority for r in g.rules} == {110}
+
+
+def test_legacy_priority_loses_to_any_custom_rule():
+    drop22 = {"name": "d", "rules": [{"direction": "ingress", "action": "accept",
+                                      "priority": 100, "protocol": "tcp", "ports": "22"}]}
+    for legacy, group in ((False, "default"), (True, "d")):
+        ev = Evaluator(lab([{"name": "default", "legacy_priority": legacy}, drop22],
+                           [{"name": "vm", "security_groups": ["default", "d"]}]))
+        e = ev.evaluate("internet", "vm", 6, 22)
+        assert e.verdict == "allow"
+        # at equal priority 100 the default group comes first in attachment order;
+        # at 110 the custom rule decides
+        assert e.decided_by.group == group
+
+
+def test_console_and_api_groups():
+    g = lab([{"name": "c", "created_by": "console"}]).groups["c"]
+    assert [(r.direction, r.protocol, r.ports) for r in g.rules] == [
+        ("ingress", 6, ((80, 80),)), ("ingress", 6, ((443, 443),)), ("ingress", 6, ((22, 22),)),
+        ("ingress", 6, ((3389, 3389),)), ("ingress", 1, None)]
+    g = lab([{"name": "c", "type": "advanced", "created_by": "console"}]).groups["c"]
+    assert [(r.direction, r.family) for r in g.rules][-2:] == [("egress", 4), ("egress", 6)]
+    assert lab([{"name": "c"}]).groups["c"].rules == []
+    assert lab([{"name": "c", "created_by": "api"}]).groups["c"].rules == []
+
+
+def test_provider_rule_syntax():
+    g = lab([{"name": "c", "rules": [
+        {"direction": "ingress", "action": "Accept", "protocol": "TCP", "ports": "22/22"},
+        {"direction": "ingress", "action": "DROP", "protocol": "ALL", "ports": "-1/-1"}]}]).groups["c"]
+    assert summary(g) == [("ingress", "allow", 1, 4, 6, ((22, 22),), None),
+                          ("ingress", "deny", 1, 4, None, None, None)]
+
+
+@pytest.mark.parametrize("groups,instances,field", [
+    ([{"name": "a", "type": "advanced", "inner_access": "accept"}], None,
+     "security_groups[0].inner_access"),
+    ([{"name": "default", "type": "advanced"}], None, "security_groups[0].type"),
+    ([{"name": "x", "legacy_priority": True}], None, "security_groups[0].legacy_priority"),
+    ([{"name": "default", "created_by": "console"}], None, "security_groups[0].created_by"),
+    ([{"name": "x", "created_by": "terraform"}], None, "security_groups[0].created_by"),
+    ([{"name": "a", "type": "advanced"}, {"name": "b"}],
+     [{"name": "vm", "security_groups": ["a", "b"]}], "instances[0].security_groups"),
+    ([{"name": "a", "type": "advanced"},
+      {"name": "b", "rules": [{"direction": "egress", "action": "accept", "remote_group": "a"}]}],
+     None, "security_groups[1].rules[0].remote_group"),
+])
+def test_refused(groups, instances, field):
+    with pytest.raises(FieldError) as e:
+        lab(groups, instances)
+    assert e.value.path == field
+
+
+def test_an_advanced_group_may_reference_itself():
+    g = lab([{"name": "a", "type": "advanced", "rules": [
+        {"direction": "ingress", "action": "accept", "remote_group": "self"}]}],
+        [{"name": "x", "security_groups": ["a"]}, {"name": "y", "security_groups": ["a"]}])
+    ev = Evaluator(g)
+    assert ev.evaluate("x", "y", 6, 22).verdict == "deny"  # outbound still denied
+    assert ev.decision_list(g.instance("y").primary, "ingress").entries[0].remote.value == "a"
+
+
+def test_huawei_refuses_alibaba_keys():
+    raw = {"name": "thw", "provider": "huawei",
+           "security_groups": [{"name": "x", "inner_access": "drop"}]}
+    with pytest.raises(FieldError) as e:
+        parse(raw, "h.yaml")
+    assert e.value.path == "security_groups[0].inner_access"
+
+
+def test_managed_group_is_enforced():
+    g = lab([{"name": "m", "managed": True, "rules": [
+        {"direction": "ingress", "action": "accept", "protocol": "tcp", "ports": "443"}]}],
+        [{"name": "vm", "security_groups": ["m"]}])
+    assert g.groups["m"].managed
+    assert Evaluator(g).evaluate("internet", "vm", 6, 443).verdict == "allow"
+    assert Evaluator(g).evaluate("internet", "vm", 6, 444).verdict == "deny"
+
+
+def test_merged_rules_order_across_groups():
+    g = lab([{"name": "a", "rules": [{"direction": "ingress", "action": "accept",
+                                      "priority": 20, "protocol": "tcp", "ports": "80"}]},
+             {"name": "b", "rules": [{"direction": "ingress", "action": "drop",
+                                      "priority": 30, "protocol": "tcp", "ports": "80"},
+                                     {"direction": "ingress", "action": "drop",
+                                      "priority": 20, "protocol": "tcp", "ports": "81"}]}],
+            [{"name": "vm", "security_groups": ["b", "a"]}])
+    ev = Evaluator(g)
+    e = ev.evaluate("internet", "vm", 6, 80)
+    assert (e.verdict, e.decided_by.group) == ("allow", "a")  # priority, not attachment order
+    entries = ev.decision_list(g.instance("vm").primary, "ingress").entries
+    # inner accept of both groups (IPv4, IPv6) first, then the merged rules
+    assert [(x.group, x.rule) for x in entries] == [("b", None)] * 2 + [("a", None)] * 2 + [
+        ("b", 1), ("a", 0), ("b", 0)]
