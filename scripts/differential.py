@@ -2,8 +2,8 @@
 """Differential testing at scale: many random labs per provider, every flow of each probed
 with real packets and compared with the reference evaluator. Needs root.
 
-    sudo .venv/bin/python scripts/differential.py --examples 200 [--provider huawei]
-                                                  [--layered | --hosts 3]
+    sudo .venv/bin/python -m scripts.differential --examples 200 [--provider huawei]
+                                                     [--layered | --hosts 3]
 
 Prints, per provider, how many labs and flows were checked; on a mismatch, hypothesis
 shrinks the lab and the script prints it as a lab file (exit 1).
@@ -16,7 +16,7 @@ import time
 import yaml
 from hypothesis import HealthCheck, given, settings
 
-from sgnet.io.labfile import parse
+from sgnet.core.labspec import parse
 from sgnet.labgen import flows_of, labs, labs_over_hosts
 from sgnet.session import LabSession
 

@@ -1,3 +1,5 @@
+"""`python -m sgnet`: the command line (sgnet.cli)."""
+
 import sys
 
 from sgnet.cli import main

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from sgnet.providers import PROFILES, get_profile
+
 SUBNETS = [
     {"name": "s1", "cidr": "10.60.1.0/24", "ipv6_cidr": "fd00:60:0:1::/64"},
     {"name": "s2", "cidr": "10.60.2.0/24", "ipv6_cidr": "fd00:60:0:2::/64"},
@@ -26,7 +28,8 @@ CIDRS = {4: ["0.0.0.0/0", "10.60.0.0/16", "10.60.1.0/24", "10.60.2.0/25", "10.60
 PORTS = [None, "22", "80", "53", "8080", "20-30", "50-90", "22,80", "1-65535", "-1/-1"]
 PRIORITIES = [1, 1, 2, 50, 100]
 PROBES = [(6, 22), (6, 80), (17, 53), ("icmp", None)]
-BUILTIN = {"huawei": ["default", "Sys-WebServer", "Sys-FullAccess"], "alibaba": ["default"]}
+# Each provider's own groups, by name (a generated lab may put instances in them).
+BUILTIN = {name: [g.name for g in get_profile(name).builtin_groups()] for name in PROFILES}
 
 
 @st.composite

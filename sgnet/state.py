@@ -21,7 +21,7 @@ import re
 import time
 
 from sgnet.core.errors import LabError, shown
-from sgnet.io.labfile import LAB_NAME
+from sgnet.core.labspec import LAB_NAME
 
 
 def check_name(name, what: str = "lab name") -> str:

@@ -4,25 +4,22 @@ built by sgnet, against a baseline shell loop of `ip` commands building the same
 veths and addresses (no groups), in the same run. Prints times, per-instance times, the
 ratio, teardown times and sgnet's own peak RSS (building and probing the largest lab).
 
-    sudo .venv/bin/python scripts/bench/bringup.py [--sizes 100,200,500,1000] [--json OUT]
+    sudo .venv/bin/python -m scripts.bench.bringup [--sizes 100,200,500,1000] [--json OUT]
 """
 
 import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import machine, peak_rss_mb, wait_quiet  # noqa: E402
-from labs import bringup_lab  # noqa: E402
+import yaml
 
-import yaml  # noqa: E402
-
-from sgnet import netns  # noqa: E402
-from sgnet.session import LabSession  # noqa: E402
+from scripts.bench.common import machine, peak_rss_mb, wait_quiet
+from scripts.bench.labs import bringup_lab
+from sgnet.kernel import netns
+from sgnet.session import LabSession
 
 BASE = "blin"  # the baseline's namespaces: blin--gw, blin-vmN
 

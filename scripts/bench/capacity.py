@@ -3,7 +3,7 @@
 the cost of large rule sets, and the connection-tracking table every namespace shares.
 Writes JSON for docs/scale.md (scripts/bench/scale_doc.py).
 
-    sudo .venv/bin/python scripts/bench/capacity.py [--sizes 1000,2000,3000] [--json OUT]
+    sudo .venv/bin/python -m scripts.bench.capacity [--sizes 1000,2000,3000] [--json OUT]
 """
 
 import argparse
@@ -13,16 +13,14 @@ import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from common import machine, wait_quiet  # noqa: E402
-from labs import bringup_lab  # noqa: E402
+import yaml
 
-import yaml  # noqa: E402
+from scripts.bench.common import machine, wait_quiet
+from scripts.bench.labs import bringup_lab
+from sgnet.kernel import netns, nft, rtnl
+from sgnet.session import LabSession
 
-from sgnet.kernel import netns, nft
-from sgnet import rtnl  # noqa: E402
-from sgnet.session import LabSession  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))  # ctfill.py, run by path in a namespace
 
 PHASES = {"sysctls": (netns, "sysctl"), "nftables load": (nft, "apply_here"),
           "link up": (rtnl.Rtnl, "up"), "veth": (rtnl.Rtnl, "veth"),

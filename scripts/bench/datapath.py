@@ -5,7 +5,7 @@ interleaved by priority, the permitting rule last), (d) a rule whose remote is a
 65,536 members; plus (c) compiled rule by rule (the linear form) for comparison. All in one
 run, cases interleaved over several rounds (medians), ratios against (b).
 
-    sudo .venv/bin/python scripts/bench/datapath.py [--rounds 3] [--json OUT]
+    sudo .venv/bin/python -m scripts.bench.datapath [--rounds 3] [--json OUT]
 """
 
 import argparse
@@ -16,16 +16,15 @@ import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from common import machine, wait_quiet  # noqa: E402
-from labs import datapath_lab  # noqa: E402
+import yaml
 
-import yaml  # noqa: E402
-
+from scripts.bench.common import machine, wait_quiet
+from scripts.bench.labs import datapath_lab
 from sgnet.core import compiler
-from sgnet import nft  # noqa: E402
-from sgnet.session import LabSession  # noqa: E402
+from sgnet.kernel import nft
+from sgnet.session import LabSession
+
+HERE = os.path.dirname(os.path.abspath(__file__))  # conn.py, run by path in a namespace
 
 CASES = ["none", "one", "many", "biggroup", "many-linear"]
 

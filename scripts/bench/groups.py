@@ -4,26 +4,21 @@ instance joining and leaving that group while 20 other instances reference it: t
 each referencing instance's update takes, against the same with a 100-member group (the
 baseline, in the same run): it should not grow with the group.
 
-    sudo .venv/bin/python scripts/bench/groups.py [--json OUT]
+    sudo .venv/bin/python -m scripts.bench.groups [--json OUT]
 """
 
 import argparse
 import json
-import os
 import statistics
-import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from common import machine, wait_quiet  # noqa: E402
-from labs import group_lab  # noqa: E402
+import yaml
 
-import yaml  # noqa: E402
-
-from sgnet import nft  # noqa: E402
-from sgnet.core.compiler import Compiler  # noqa: E402
-from sgnet.session import LabSession  # noqa: E402
+from scripts.bench.common import machine, wait_quiet
+from scripts.bench.labs import group_lab
+from sgnet.core.compiler import Compiler
+from sgnet.kernel import nft
+from sgnet.session import LabSession
 
 
 def run(members, watchers, rounds):

@@ -26,13 +26,16 @@ def bringup_lab(n, name="bup", subnets=10):
     }
 
 
-def datapath_lab(case, name="bdp"):
+def datapath_lab(case="one", name="bdp", hosts=()):
     """Two instances, client and server. `case`: none | one | many | biggroup.
     none: the same lab, whose tables the benchmark deletes (no group at all).
     many: the server's group holds 10,000 rules: 1% deny rules interleaved by priority
     among allow rules, the one that lets the benchmark's traffic in last in priority order.
     biggroup: the server lets in members of a group of 65,536 private addresses (the
-    client, with 65,535 secondary addresses)."""
+    client, with 65,535 secondary addresses).
+    hosts: two simulated hosts' names (the multi-host benchmark): the client and a server
+    `near` on the first, a server `far` in the same group on the second, instead of
+    `server`."""
     client_group = {"name": "clients", "default_rules": False, "rules": [
         {"direction": "egress", "action": "allow", "protocol": "all"}]}
     permit = {"direction": "ingress", "action": "allow", "priority": 100, "protocol": "tcp",
@@ -59,7 +62,7 @@ def datapath_lab(case, name="bdp"):
         server_rules = [dict(permit, remote=None, remote_group="clients")]
         del server_rules[0]["remote"]
         client["secondary_ips"] = 65535
-    return {
+    lab = {
         "name": name, "provider": "huawei",
         "vpcs": [{"name": "vpc", "cidr": "10.0.0.0/8", "subnets": [
             {"name": "s", "cidr": "10.2.0.0/15"}]}],
@@ -68,6 +71,15 @@ def datapath_lab(case, name="bdp"):
         "instances": [client, {"name": "server", "subnet": "s", "ip": "10.3.255.250",
                                "security_groups": ["server"]}],
     }
+    if hosts:
+        near, far = hosts
+        lab["hosts"] = [{"name": h, "simulated": True} for h in hosts]
+        lab["instances"] = [dict(client, host=near),
+                            {"name": "near", "subnet": "s", "security_groups": ["server"],
+                             "host": near},
+                            {"name": "far", "subnet": "s", "security_groups": ["server"],
+                             "host": far}]
+    return lab
 
 
 def group_lab(members, watchers=20, name="bgr"):

@@ -28,6 +28,7 @@ import yaml
 from scripts.bench.common import machine, wait_quiet
 from scripts.bench.labs import bringup_lab
 from sgnet.io import labfile
+from sgnet.core import labspec
 from sgnet.core.lint import lint
 
 GOAL_RATIO, GOAL_BIG_S, GOAL_GROUP_S = 12.0, 3.0, 1.0
@@ -113,7 +114,7 @@ def interleaved(docs, rounds):
     for _ in range(rounds):
         for n, doc in docs.items():
             wall, cpu, _ = best(10 if n == min(docs) else 1,
-                                lambda: lint(labfile.parse(doc, "<bench>")))
+                                lambda: lint(labspec.parse(doc, "<bench>")))
             out[n] = (min(out[n][0], wall), min(out[n][1], cpu))
     return out
 
@@ -130,9 +131,9 @@ def measure(raw, repeat):
         size = os.path.getsize(f.name)
     finally:
         os.unlink(f.name)
-    validate_s, _, lab = best(repeat, lambda: labfile.parse(doc, "<bench>"))
+    validate_s, _, lab = best(repeat, lambda: labspec.parse(doc, "<bench>"))
     lint_s, _, findings = best(repeat, lambda: lint(lab))
-    both_s, both_cpu, _ = best(repeat, lambda: lint(labfile.parse(doc, "<bench>")))
+    both_s, both_cpu, _ = best(repeat, lambda: lint(labspec.parse(doc, "<bench>")))
     return {"file_bytes": size, "read_yaml_s": round(load_s, 4),
             "validate_s": round(validate_s, 4), "lint_s": round(lint_s, 4),
             "validate_lint_s": round(both_s, 4), "validate_lint_cpu_s": round(both_cpu, 4),

@@ -9,7 +9,7 @@ Simulated hosts share this machine's CPUs, so (1) measures what the agents and t
 cost (static forwarding and neighbour entries grow with the instances on the other hosts),
 not the speed-up separate machines would give.
 
-    sudo .venv/bin/python scripts/bench/multihost.py [--sizes 200,1000] [--hosts 2,4]
+    sudo .venv/bin/python -m scripts.bench.multihost [--sizes 200,1000] [--hosts 2,4]
                                                      [--rounds 3] [--json OUT]
 """
 
@@ -21,15 +21,15 @@ import subprocess
 import sys
 import time
 
+import yaml
+
+from scripts.bench.common import machine, wait_quiet
+from scripts.bench.labs import bringup_lab
+from sgnet.core import placement, wiring
+from sgnet.io import labfile
+from sgnet.session import LabSession
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from common import machine, wait_quiet  # noqa: E402
-from labs import bringup_lab  # noqa: E402
-
-import yaml  # noqa: E402
-
-from sgnet import labfile  # noqa: E402
-from sgnet.session import LabSession  # noqa: E402
 
 
 def spread(raw, hosts):
@@ -40,18 +40,18 @@ def spread(raw, hosts):
 
 
 def static_entries(raw) -> int:
-    """Static forwarding and neighbour entries the busiest host's gateway gets, counted as
-    sgnet.kernel.fabric.attach_overlay writes them."""
+    """Static entries the overlay gives the busiest host's gateway, read from the wiring
+    plan (sgnet.core.wiring): every forwarding entry, and every neighbour entry for an
+    interface of another host (a remote ENI)."""
     lab = labfile.parse(raw, "<bench>")
+    mtu = placement.overlay_mtu(placement.SIMULATED_MTU)
     out = 0
     for h in lab.hosts:
-        others = [o.name for o in lab.hosts if o.name != h.name]
-        n = 2 * len(others)  # transit: broadcast and the other gateway's MAC, per host
-        for s in lab.subnets:
-            enis = [(i.host, e) for i in lab.instances for e in i.enis if e.subnet == s.name]
-            n += len({host for host, _ in enis} & set(others))  # broadcast, per member host
-            n += sum(2 + (e.ipv6 is not None) for host, e in enis if host != h.name)
-        out = max(out, n)
+        plan = wiring.plan(lab, h.name, mtu)
+        local = {m for ns in plan.namespaces for link in ns.links
+                 for m in (link.mac, link.peer_mac) if m}
+        gw = plan.gateway
+        out = max(out, len(gw.fdb) + sum(n.mac not in local for n in gw.neighbours))
     return out
 
 

@@ -12,18 +12,16 @@ import argparse
 import json
 import os
 import random
-import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from common import machine, wait_quiet  # noqa: E402
-from labs import probe_lab  # noqa: E402
+import yaml
 
-import yaml  # noqa: E402
+from scripts.bench.common import machine, wait_quiet
+from scripts.bench.labs import probe_lab
 
-from sgnet import probe  # noqa: E402
-from sgnet.session import LabSession  # noqa: E402
+from sgnet.core.probes import ProbeSpec
+from sgnet.kernel.probe import send
+from sgnet.session import LabSession
 
 PORTS = ["tcp/22", "tcp/80", "udp/53", "icmp"]
 
@@ -33,10 +31,10 @@ def one_at_a_time(sess, flows, timeout):
     out = []
     for f in flows:
         exp = sess.evaluator.evaluate(*f)
-        spec = probe.ProbeSpec(sess.ns_of(exp.flow.src), exp.flow.src_ip, exp.flow.dst_ip,
-                               exp.flow.protocol, exp.flow.port, exp.flow.family)
+        spec = ProbeSpec(sess.ns_of(exp.flow.src), exp.flow.src_ip, exp.flow.dst_ip,
+                         exp.flow.protocol, exp.flow.port, exp.flow.family)
         t = time.perf_counter()
-        verdict = probe.one_at_a_time(spec, timeout).observed
+        verdict = send.one_at_a_time(spec, timeout).observed
         out.append((verdict, time.perf_counter() - t))
     return out
 
@@ -97,7 +95,7 @@ def main():
 
 
 def _proto(r):
-    from sgnet.core.model import PROTOCOLS
+    from sgnet.core.values import PROTOCOLS
     return PROTOCOLS[r["protocol"]], r["port"], int(r["family"][-1])
 
 

@@ -1,16 +1,14 @@
 #!/usr/bin/env bash
-# Run every benchmark (as root, on a quiet machine), then write docs/benchmarks.md.
+# Run every benchmark (as root, on a quiet machine), then write docs/benchmarks.md and
+# docs/scale.md. Each is a module of the scripts package, run from the project's root.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 py=${SGNET_VENV:-$here/.venv}/bin/python
 mkdir -p "$here/docs/bench"
 cd "$here"
-"$py" scripts/bench/bringup.py --json docs/bench/bringup.json
-"$py" scripts/bench/datapath.py --json docs/bench/datapath.json
-"$py" scripts/bench/groups.py --json docs/bench/groups.json
-"$py" scripts/bench/probe.py --json docs/bench/probe.json
-"$py" scripts/bench/capacity.py --json docs/bench/capacity.json
-"$py" scripts/bench/multihost.py --json docs/bench/multihost.json
-"$py" scripts/bench/report.py
+for bench in bringup datapath groups probe capacity multihost; do
+    "$py" -m "scripts.bench.$bench" --json "docs/bench/$bench.json"
+done
+"$py" -m scripts.bench.report
 "$py" -m scripts.bench.lint --json docs/bench/lint.json
-"$py" scripts/bench/scale_doc.py > /dev/null
+"$py" -m scripts.bench.scale_doc > /dev/null

@@ -12,13 +12,11 @@ from __future__ import annotations
 import copy
 
 from sgnet.core.errors import _NO_VALUE, FieldError, LabError
-from sgnet.io.labfile import _Parser, parse_rule
 from sgnet.core.errors import short as shown
+from sgnet.core.labspec import RULE_FIELDS, FieldReader, parse_rule
 from sgnet.core.model import Lab, Rule
 from sgnet.providers import get_profile
 
-RULE_FIELDS = ("direction", "action", "priority", "ethertype", "protocol", "ports", "remote",
-               "remote_group", "remote_prefix_list", "description")
 FLAGS = {k: "--" + k.replace("_", "-") for k in RULE_FIELDS}  # as `sgnet rule` spells them
 # what each field is compared on when a rule to delete is looked for
 _ATTRIBUTE = dict({k: k for k in RULE_FIELDS}, ethertype="family", remote_group="remote",
@@ -60,7 +58,7 @@ def rule_from_flags(lab: Lab, group: str, fields: dict) -> Rule:
         raise LabError(f"unknown rule field(s): {_names(map(shown, sorted(map(str, unknown))))}"
                        f"; known: {', '.join(RULE_FIELDS)}")
     try:
-        return parse_rule(_Parser("command line"), dict(fields), _RULE, group, lab.groups,
+        return parse_rule(FieldReader("command line"), dict(fields), _RULE, group, lab.groups,
                           lab.prefix_lists, get_profile(lab.provider))
     except FieldError as e:
         raise LabError(in_words(e, _rule_places(_RULE, "the rule's flags"))) from None
@@ -92,7 +90,7 @@ def _check_group(lab: Lab, group: str):
     if group not in lab.groups:
         raise LabError(f"GROUP {shown(group)}: no such security group in lab {lab.name} "
                        f"(groups: {_names(lab.groups)})")
-    if lab.groups[group].managed:
+    if get_profile(lab.provider).managed(lab.groups[group]):
         raise LabError(f"security group {group!r} is a managed group: it is enforced, but a "
                        "cloud service manages it and it cannot be changed")
 

@@ -22,6 +22,7 @@ import re
 
 from sgnet.core import layering
 from sgnet.core.model import Instance, Lab
+from sgnet.core.names import bridge_name
 from sgnet.providers import get_profile
 
 ND_TYPES = ["nd-router-solicit", "nd-router-advert", "nd-neighbor-solicit",
@@ -240,7 +241,7 @@ class Compiler:
                                           prio=0, policy="accept")}}]
         # Within a subnet the gateway routes back out of the same bridge; an IPv6 router
         # then sends redirects (IPv4's are off by sysctl): instances must keep sending
-        # through the gateway, whose neighbours are all permanent (sgnet.core.macs).
+        # through the gateway, whose neighbours are all permanent (sgnet.core.names).
         cmds.append(self._rule("output", [
             _m({"payload": {"protocol": "icmpv6", "field": "type"}}, "nd-redirect"),
             {"drop": None}], "no redirects: every ENI reaches its subnet through the gateway"))
@@ -253,10 +254,6 @@ class Compiler:
                     _m(_meta("iifname"), {"set": mine}), _m(_meta("oifname"), {"set": others}),
                     {"drop": None}], f"VPC {vpc.name} is isolated from other VPCs"))
         return {"nftables": cmds}
-
-
-def bridge_name(lab: Lab, subnet) -> str:
-    return f"{lab.name}b{subnet.index}"
 
 
 def _index(ruleset: dict):

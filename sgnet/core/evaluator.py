@@ -12,7 +12,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Optional
 
-from sgnet.core.model import Lab, protocol_name
+from sgnet.core.model import Lab
 from sgnet.providers import get_profile
 
 
@@ -25,11 +25,6 @@ class Flow:
     family: int
     src_ip: str = ""
     dst_ip: str = ""
-
-    @property
-    def proto_text(self) -> str:
-        name = protocol_name(self.protocol)
-        return f"{name}/{self.port}" if self.port is not None else name
 
 
 @dataclass

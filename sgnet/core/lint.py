@@ -12,8 +12,9 @@ from __future__ import annotations
 import bisect
 import ipaddress
 
-from sgnet.io.labfile import building
-from sgnet.core.model import PORTED_PROTOCOLS, Lab, Rule
+from sgnet.core.labspec import building
+from sgnet.core.model import Lab, Rule
+from sgnet.core.values import PORTED_PROTOCOLS
 from sgnet.providers import get_profile
 from sgnet.providers.base import rule_sort_key
 
@@ -357,12 +358,14 @@ def _near_limits(lab: Lab, profile) -> list:
         for g in set(eni.groups):
             private[g] = private.get(g, 0) + n
     for name, g in lab.groups.items():
-        key = "private_ips_per_advanced_group" if g.type == "advanced" \
-            else "private_ips_per_basic_group"
-        n, limit = private[name], limits[key]
-        if n >= 0.8 * limit:
+        limit = profile.private_ip_limit(g)
+        if limit is None:
+            continue
+        what, most = limit
+        n = private[name]
+        if n >= 0.8 * most:
             out.append(_finding("warning", name, None, f"holds {n} private IP addresses, "
-                                f"{n * 100 // limit}% of the {g.type} group limit ({limit})"))
+                                f"{n * 100 // most}% of the {what} limit ({most})"))
     for eni in lab.enis:
         n = len(eni.groups)
         if n >= 0.8 * limits["groups_per_eni"]:

@@ -1,25 +1,18 @@
-"""The lab as plain data: VPCs, subnets, instances, ENIs, externals, groups and rules.
+"""The lab as plain data: VPCs, subnets, instances, ENIs, externals, groups and rules (core).
 
-Everything here is pure and immutable once the lab file has been validated; the provider
-profile (sgnet.providers) gives the groups their meaning, the compiler and the evaluator
-read it, the kernel shell builds it.
+Every class is a frozen dataclass, built complete by the lab file's validation
+(sgnet.core.labspec) and never changed after: a change is a new lab. The provider profile
+(sgnet.providers) gives the groups their meaning, and its own fields of a group
+(Group.extras); the compiler and the evaluator read the lab, the kernel shell builds it.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
-PROTOCOLS = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58, "gre": 47}
-PROTOCOL_NAMES = {v: k for k, v in PROTOCOLS.items()}
-PORTED_PROTOCOLS = (6, 17)
-
-
-def protocol_name(proto: Optional[int]) -> str:
-    if proto is None:
-        return "all"
-    return PROTOCOL_NAMES.get(proto, str(proto))
+from sgnet.core.values import ports_text, protocol_name
 
 
 @dataclass(frozen=True)
@@ -49,9 +42,7 @@ class Rule:
     description: str = ""
 
     def ports_text(self) -> str:
-        if self.ports is None:
-            return "all"
-        return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in self.ports)
+        return ports_text(self.ports)
 
     def text(self) -> str:
         where = "from" if self.direction == "ingress" else "to"
@@ -77,21 +68,18 @@ class Rule:
         return d
 
 
-@dataclass
+@dataclass(frozen=True)
 class Group:
     name: str
     rules: list = field(default_factory=list)
-    type: str = "basic"  # alibaba: basic | advanced
-    inner_access: str = "accept"  # alibaba basic groups: accept | drop
     builtin: bool = False  # created by the provider itself
-    managed: bool = False  # alibaba managed groups: enforced, never changed
     description: str = ""
-    created_by: str = "api"  # alibaba: console groups start with the console's rules
-    legacy_priority: bool = False  # alibaba default group created before 2020-05-27
-    http_https: bool = False  # alibaba default group: ports 80/443 chosen at creation
+    # The provider's own fields of the group (an instance of its Profile.group_fields, e.g.
+    # sgnet.providers.alibaba.AlibabaGroup), None for a provider that has none.
+    extras: Any = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Subnet:
     name: str
     vpc: str
@@ -108,7 +96,7 @@ class Subnet:
         return self.ipv6_cidr.network_address + 1 if self.ipv6_cidr else None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Vpc:
     name: str
     cidr: ipaddress.IPv4Network
@@ -116,7 +104,7 @@ class Vpc:
     subnets: list
 
 
-@dataclass
+@dataclass(frozen=True)
 class Eni:
     instance: str
     index: int  # 0 = primary
@@ -151,7 +139,7 @@ class Eni:
                 and self.secondary[0] <= addr <= self.secondary[1])
 
 
-@dataclass
+@dataclass(frozen=True)
 class Instance:
     name: str
     index: int
@@ -167,7 +155,7 @@ class Instance:
         return self.primary.groups
 
 
-@dataclass
+@dataclass(frozen=True)
 class External:
     name: str
     index: int
@@ -179,7 +167,7 @@ class External:
         return self.ip if family == 4 else self.ipv6
 
 
-@dataclass
+@dataclass(frozen=True)
 class Host:
     """A machine of a multi-host lab: a real one driven over SSH (or this machine, when the
     address is one of its own), or a namespace standing in for a hypervisor."""
@@ -197,7 +185,7 @@ class Host:
     ssh_host: Optional[str] = None  # where SSH connects (a real host: its address)
 
 
-@dataclass
+@dataclass(frozen=True)
 class PrefixList:
     name: str
     entries: list  # ip_network objects, both families
@@ -206,7 +194,7 @@ class PrefixList:
         return [n for n in self.entries if n.version == family]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Lab:
     name: str
     provider: str

@@ -1,29 +1,25 @@
 """`sgnet agent`: one host's part of a multi-host lab, driven by the controller.
 
-Reads one JSON request ({"op", "args"}) on stdin, does it with sgnet.hosts.driver.LocalPart on
-this host, writes one JSON answer ({"ok": ...} or {"error", "type"}) on stdout. With
---netns, it first enters a simulated host's namespace, which is then its host namespace
-(the underlay; the guard of sgnet.kernel.netns protects it as it would a real host's). With
---exec NS -- CMD, it runs CMD inside the lab namespace NS, stdio passed through.
+Reads one JSON request ({"op", "args"}) on stdin, does it with sgnet.hosts.driver.serve (the
+LocalDriver work) on this host, writes one JSON answer ({"ok": ...} or {"error", "type"}) on
+stdout. With --netns, it first enters a simulated host's namespace, which is then its host
+namespace (the underlay; the guard of sgnet.kernel.guard protects it as it would a real
+host's). With --exec NS -- CMD, it runs CMD inside the lab namespace NS, stdio passed through.
 """
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import sys
 
-CLONE_NEWNET = 0x40000000
+from sgnet.kernel import guard
 
 
 def _enter(ns: str):
     """Enter namespace `ns` for the whole (still single-threaded) process, before sgnet's
-    namespace guard records where it started."""
-    fd = os.open(os.path.join("/run/netns", ns), os.O_RDONLY)
-    if ctypes.CDLL(None, use_errno=True).setns(fd, CLONE_NEWNET) != 0:
-        raise OSError(ctypes.get_errno(), f"setns {ns}")
-    os.close(fd)
+    namespace guard records where it started (it reads that lazily: not yet)."""
+    guard.setns(ns)
 
 
 def main(argv: list) -> int:
@@ -45,15 +41,12 @@ def main(argv: list) -> int:
         except OSError as e:
             print(f"sgnet agent: {cmd[0]}: {e}", file=sys.stderr)
             return 127
-    from sgnet.hosts import driver as parts
+    # the rest of sgnet is imported only now, inside the namespace entered above
+    from sgnet.hosts.driver import serve
     from sgnet.core.errors import SgnetError
     try:
         request = json.loads(sys.stdin.read())
-        op = request["op"]
-        if op not in parts.OPS:
-            raise ValueError(f"unknown op {op!r}")
-        result = getattr(parts.LocalPart(), op)(**request.get("args", {}))
-        print(json.dumps({"ok": result}))
+        print(json.dumps({"ok": serve(request["op"], request.get("args", {}))}))
         return 0
     except (SgnetError, OSError, ValueError, KeyError, RuntimeError) as e:
         print(json.dumps({"error": str(e), "type": type(e).__name__}))

@@ -1,5 +1,6 @@
-"""JUnit XML for CI systems: one test case per flow, a failure where the kernel and the
-expectation disagree (matrix) or a change is not confirmed (diff)."""
+"""JUnit XML for CI systems (io: writes the file `matrix --junit` and `diff --junit` name):
+one test case per flow, a failure where the kernel and the expectation disagree (matrix) or
+a change is not confirmed (diff)."""
 
 from __future__ import annotations
 

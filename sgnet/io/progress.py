@@ -1,4 +1,5 @@
-"""A one-line progress counter on the terminal (stderr), silent in pipes and under --json."""
+"""A one-line progress counter on the terminal (io: stderr), silent in pipes and under
+--json; the CLI passes its `step` to long work (building a lab, probing, removing)."""
 
 from __future__ import annotations
 

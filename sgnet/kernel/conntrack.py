@@ -1,38 +1,18 @@
-"""Connection tracking inside a lab namespace: list, delete, count, timeouts.
+"""Connection tracking inside a lab namespace (kernel layer): list, delete, count, timeouts.
 
 Entries are listed and deleted with the conntrack tool (conntrack-tools) run inside the
-namespace; timeouts are the namespace's own nf_conntrack sysctls, never the host's.
+namespace (its lines read and its arguments written by sgnet.core.ctentry); timeouts are
+the namespace's own nf_conntrack sysctls, never the host's.
 """
 
 from __future__ import annotations
 
-import re
 import subprocess
-from dataclasses import dataclass
 from typing import Optional
 
-from sgnet.kernel import netns
+from sgnet.core.ctentry import CtEntry, delete_args, parse_line
 from sgnet.core.errors import EnvError
-
-PROTO_NUM = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58}
-_KV = re.compile(r"(\w+)=(\S+)")
-
-
-@dataclass(frozen=True)
-class Entry:
-    family: int
-    protocol: int
-    src: str
-    dst: str
-    sport: Optional[int]
-    dport: Optional[int]
-    icmp: tuple = ()  # (type, code, id) for ICMP
-    state: str = ""
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "Entry":
-        """Back from dataclasses.asdict, through JSON (which turns the tuple into a list)."""
-        return cls(**dict(d, icmp=tuple(d.get("icmp") or ())))
+from sgnet.kernel import netns
 
 
 def _run(ns: str, args: list) -> subprocess.CompletedProcess:
@@ -44,24 +24,8 @@ def _run(ns: str, args: list) -> subprocess.CompletedProcess:
                        "(scripts/install.sh does)") from None
 
 
-def parse_line(line: str, family: int) -> Optional[Entry]:
-    words = line.split()
-    if len(words) < 3 or words[0] not in PROTO_NUM:
-        return None
-    proto = PROTO_NUM[words[0]]
-    kv = {}
-    for k, v in _KV.findall(line):
-        kv.setdefault(k, v)  # the first tuple is the original direction
-    state = words[3] if proto == 6 and len(words) > 3 and "=" not in words[3] else ""
-    icmp = ()
-    if proto in (1, 58):
-        icmp = (int(kv.get("type", 0)), int(kv.get("code", 0)), int(kv.get("id", 0)))
-    return Entry(family, proto, kv["src"], kv["dst"],
-                 int(kv["sport"]) if "sport" in kv else None,
-                 int(kv["dport"]) if "dport" in kv else None, icmp, state)
-
-
 def entries(ns: str) -> list:
+    """Every tracked entry of namespace `ns` (CtEntry), IPv4 then IPv6."""
     out = []
     for family in (4, 6):
         r = _run(ns, ["-L", "-f", f"ipv{family}"])
@@ -72,17 +36,8 @@ def entries(ns: str) -> list:
     return out
 
 
-def delete(ns: str, e: Entry):
-    args = ["-D", "-f", f"ipv{e.family}", "-p", str(e.protocol), "-s", e.src, "-d", e.dst]
-    if e.sport is not None:
-        args += ["--sport", str(e.sport), "--dport", str(e.dport)]
-    elif e.icmp:
-        name = "icmp" if e.protocol == 1 else "icmpv6"
-        args[args.index("-p") + 1] = name
-        args += ["--icmp-type" if e.protocol == 1 else "--icmpv6-type", str(e.icmp[0]),
-                 "--icmp-code" if e.protocol == 1 else "--icmpv6-code", str(e.icmp[1]),
-                 "--icmp-id" if e.protocol == 1 else "--icmpv6-id", str(e.icmp[2])]
-    _run(ns, args)
+def delete(ns: str, e: CtEntry):
+    _run(ns, delete_args(e))
 
 
 def count(ns: str) -> int:

@@ -1,9 +1,10 @@
-"""Network namespaces, entered per thread, with a guard that the host is never touched.
+"""Network namespaces (kernel layer): create, enter per thread, list, remove.
 
 setns() changes only the calling thread, so each piece of kernel work runs in a short-lived
-thread that enters its namespace, opens its netlink socket there (pyroute2 0.9 would open it
-lazily in whatever thread first uses it: we hand it one we opened, with use_socket) and checks
-the socket's namespace cookie differs from the host's before anything is changed.
+thread that enters its namespace (through sgnet.kernel.guard, which checks it is not the
+host's), opens its netlink socket there (pyroute2 0.9 would open it lazily in whatever
+thread first uses it: we hand it one we opened, with use_socket) and checks the socket's
+namespace cookie differs from the host's before anything is changed.
 """
 
 from __future__ import annotations
@@ -16,41 +17,19 @@ import socket
 import threading
 import time
 
-from sgnet.core.errors import EnvError, SgnetError
+from sgnet.core.errors import EnvError
+from sgnet.kernel import guard
+from sgnet.kernel.guard import NETNS_DIR
+from sgnet.kernel.rtnl import Rtnl
 
-NETNS_DIR = "/run/netns"
-CLONE_NEWNET = 0x40000000
 MS_BIND, MS_REC, MS_SHARED = 4096, 16384, 1 << 20
 MNT_DETACH = 2
-SO_NETNS_COOKIE = 71
 
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def _cookie(sock) -> bytes:
-    return sock.getsockopt(socket.SOL_SOCKET, SO_NETNS_COOKIE, 8)
-
-
-def _this_thread_cookie() -> bytes:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        return _cookie(s)
-
-
-# The namespace sgnet was started in: the host. Nothing is ever changed through a socket here.
-HOST_COOKIE = _this_thread_cookie()
-
-
-class HostNamespaceError(SgnetError):
-    pass
-
-
-def assert_not_host():
-    if _this_thread_cookie() == HOST_COOKIE:
-        raise HostNamespaceError("refusing to change the host's network namespace")
+_libc = guard.libc
 
 
 def path(name: str) -> str:
-    return os.path.join(NETNS_DIR, name)
+    return guard.path(name)
 
 
 def exists(name: str) -> bool:
@@ -62,17 +41,6 @@ def list_names(prefix: str = "") -> list:
         return sorted(n for n in os.listdir(NETNS_DIR) if n.startswith(prefix))
     except FileNotFoundError:
         return []
-
-
-def _setns_thread(name: str):
-    fd = os.open(path(name), os.O_RDONLY)
-    try:
-        if _libc.setns(fd, CLONE_NEWNET) != 0:
-            e = ctypes.get_errno()
-            raise OSError(e, f"setns {name}: {os.strerror(e)}")
-    finally:
-        os.close(fd)
-    assert_not_host()
 
 
 def _run_thread(target):
@@ -106,11 +74,12 @@ def _ensure_dir():
 _dir_ready = False
 
 
-def create(name: str, then=None, lean=False):
+def create(name: str, then=None, own_netlink=False):
     """Create a named namespace without forking: unshare in a thread, bind-mount it.
 
     `then(ipr)` runs in the new namespace, in the same thread, before it returns; with
-    `lean`, it gets a sgnet.kernel.rtnl.Rtnl (fast, synchronous) instead of a pyroute2 IPRoute."""
+    `own_netlink`, it gets sgnet's own netlink client, a sgnet.kernel.rtnl.Rtnl (fast,
+    synchronous), instead of a pyroute2 IPRoute."""
     global _dir_ready
     if not _dir_ready:
         _ensure_dir()
@@ -120,24 +89,23 @@ def create(name: str, then=None, lean=False):
     def work():
         fd = os.open(p, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0)
         os.close(fd)
-        if _libc.unshare(CLONE_NEWNET) != 0:
-            e = ctypes.get_errno()
+        try:
+            guard.unshare()
+        except OSError as e:
             os.unlink(p)
-            raise EnvError(f"unshare(CLONE_NEWNET) failed: {os.strerror(e)}")
+            raise EnvError(f"unshare(CLONE_NEWNET) failed: {os.strerror(e.errno)}") from None
         src = b"/proc/thread-self/ns/net"
         if _libc.mount(src, p.encode(), b"none", MS_BIND, None) != 0:
             e = ctypes.get_errno()
             os.unlink(p)
             raise EnvError(f"cannot bind {p}: {os.strerror(e)}")
-        assert_not_host()
         if then is not None:
-            return _with_rtnl(then) if lean else _with_ipr(then)
+            return _with_rtnl(then) if own_netlink else _with_ipr(then)
 
     return _run_thread(work)
 
 
 def _with_rtnl(fn):
-    from sgnet.kernel.rtnl import Rtnl
     r = Rtnl()
     try:
         return fn(r)
@@ -149,9 +117,7 @@ def _with_ipr(fn):
     from pyroute2 import IPRoute
 
     sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 0)  # NETLINK_ROUTE
-    if _cookie(sock) == HOST_COOKIE:
-        sock.close()
-        raise HostNamespaceError("netlink socket would be in the host namespace")
+    guard.check_socket(sock)
     ipr = IPRoute(use_socket=sock)
     try:
         return fn(ipr)
@@ -160,16 +126,16 @@ def _with_ipr(fn):
         sock.close()
 
 
-def run(name: str, fn, lean=False):
+def run(name: str, fn, own_netlink=False):
     """Run fn(ipr) inside namespace `name` with a netlink socket bound there (a pyroute2
-    IPRoute, or with `lean` a sgnet.kernel.rtnl.Rtnl)."""
-    return _run_thread(lambda: (_setns_thread(name),
-                                (_with_rtnl if lean else _with_ipr)(fn))[1])
+    IPRoute, or with `own_netlink` sgnet's own client, a sgnet.kernel.rtnl.Rtnl)."""
+    return _run_thread(lambda: (guard.enter(name),
+                                (_with_rtnl if own_netlink else _with_ipr)(fn))[1])
 
 
 def call(name: str, fn):
     """Run fn() inside namespace `name` (no netlink socket), e.g. libnftables, sysctls."""
-    return _run_thread(lambda: (_setns_thread(name), fn())[1])
+    return _run_thread(lambda: (guard.enter(name), fn())[1])
 
 
 def open_fd(name: str) -> int:
@@ -178,7 +144,7 @@ def open_fd(name: str) -> int:
 
 def sysctl(values: dict):
     """Write sysctls of the current thread's namespace (call inside run/call/create)."""
-    assert_not_host()
+    guard.assert_not_host()
     for key, value in values.items():
         with open("/proc/sys/" + key.replace(".", "/"), "w") as f:
             f.write(str(value))
@@ -264,12 +230,10 @@ def die_with_parent(parent: int):
 def enter_in_child(name: str):
     """A preexec_fn for subprocess: the child enters `name` before exec, or dies trying
     (never runs the command in the host's namespace)."""
-    p = path(name)
-
     def enter():
-        fd = os.open(p, os.O_RDONLY)
-        if _libc.setns(fd, CLONE_NEWNET) != 0:
+        try:
+            guard.setns(name)
+        except OSError:
             os._exit(126)
-        os.close(fd)
 
     return enter

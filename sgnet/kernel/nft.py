@@ -11,7 +11,7 @@ import json
 import os
 import threading
 
-from sgnet.kernel import netns
+from sgnet.kernel import guard, netns
 from sgnet.core.errors import EnvError, SgnetError
 
 _lock = threading.Lock()
@@ -66,7 +66,7 @@ def apply_here(ns: str, ruleset: dict, dry_run: bool = False, keep: bool = True)
     """Apply one JSON batch in the current thread's namespace (named `ns` for messages):
     one netlink transaction, all or nothing. `keep`: keep the context for later changes
     (a namespace's first load at bring-up does not: it is made and freed at once)."""
-    netns.assert_not_host()
+    guard.assert_not_host()
     with _lock:
         ctx = _context_for(ns) if keep and not dry_run else _context()
         if dry_run:

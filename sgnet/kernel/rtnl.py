@@ -1,10 +1,10 @@
-"""A small synchronous rtnetlink client for bring-up: links, addresses, routes, rules.
+"""sgnet's own netlink client (kernel layer): links, addresses, routes, rules, synchronous.
 
 pyroute2 0.9 runs every request through an asyncio event loop: about 0.4 ms per request,
 most of a lab's bring-up time. The handful of messages a lab needs are simple to encode, so
 they are encoded here and sent on a plain netlink socket opened in the caller's thread (and
 so in its network namespace), each request acknowledged before the next. Used only inside
-lab namespaces: the socket is checked against the host's namespace cookie.
+lab namespaces: the socket is checked against the host's namespace cookie (sgnet.kernel.guard).
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import ipaddress
 import os
 import socket
 import struct
+
+from sgnet.kernel import guard
 
 NETLINK_ROUTE = 0
 RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE, RTM_NEWNEIGH, RTM_NEWRULE = 16, 20, 24, 28, 32
@@ -31,7 +33,7 @@ IFA_ADDRESS, IFA_LOCAL, IFA_FLAGS = 1, 2, 8
 IFA_F_NODAD = 0x02
 RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_TABLE = 1, 4, 5, 6, 15
 FRA_SRC, FRA_PRIORITY, FRA_TABLE = 2, 6, 15
-RT_TABLE_MAIN, RT_TABLE_LOCAL, RTPROT_STATIC, FR_ACT_TO_TBL, RTNH_F_ONLINK = 254, 255, 4, 1, 4
+RT_TABLE_MAIN, RTPROT_STATIC, FR_ACT_TO_TBL, RTNH_F_ONLINK = 254, 4, 1, 4
 RTN_UNICAST, RTN_LOCAL = 1, 2
 SCOPE_UNIVERSE, SCOPE_LINK, SCOPE_HOST = 0, 253, 254
 
@@ -67,11 +69,9 @@ class Rtnl:
     def __init__(self, host_ok: bool = False):
         """host_ok: only for creating a VXLAN device straight into a lab namespace (see
         vxlan): its socket must be where the underlay is, the host's namespace."""
-        from sgnet.kernel.netns import HOST_COOKIE, HostNamespaceError, _cookie
         self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
-        if _cookie(self.sock) == HOST_COOKIE and not host_ok:
-            self.sock.close()
-            raise HostNamespaceError("netlink socket would be in the host namespace")
+        if not host_ok:
+            guard.check_socket(self.sock)
         self.sock.bind((0, 0))
         self.seq = 0
 
@@ -148,11 +148,6 @@ class Rtnl:
         body += _attr(NDA_DST, a.packed) + _attr(NDA_LLADDR, _mac(mac))
         self.request(RTM_NEWNEIGH, body, flags=NLM_F_CREATE | NLM_F_REPLACE)
 
-    def set_link(self, index: int, mtu: int = 0, mac: str = None):
-        attrs = (_u32(IFLA_MTU, mtu) if mtu else b"") + (_attr(IFLA_ADDRESS, _mac(mac))
-                                                          if mac else b"")
-        self.request(RTM_NEWLINK, _ifinfo(index) + attrs, flags=0)
-
     def bridge(self, ifname: str):
         data = (_u32(IFLA_BR_FORWARD_DELAY, 0) + _u32(IFLA_BR_STP_STATE, 0)
                 + _attr(IFLA_BR_MCAST_SNOOPING, b"\0"))
@@ -192,13 +187,6 @@ class Rtnl:
         if priority:
             body += _u32(RTA_PRIORITY, priority)
         self.request(RTM_NEWROUTE, body)
-
-    def local_block(self, first, last):
-        """Accept a whole block of addresses as this host's own (one local route per
-        CIDR of the block, not one address each: adding addresses one by one costs O(n))."""
-        for net in ipaddress.summarize_address_range(ipaddress.ip_address(first),
-                                                     ipaddress.ip_address(last)):
-            self.route(str(net), 1, table=RT_TABLE_LOCAL, scope=SCOPE_HOST, rtype=RTN_LOCAL)
 
     def rule_from(self, src, table: int, priority: int):
         """Source routing: packets from `src` (an address or a CIDR) use `table`."""

@@ -1,4 +1,6 @@
-"""Provider profiles by name."""
+"""Provider profiles by name (core: pure). A provider is its own module here and one line of
+PROFILES: its groups' meaning (decision lists), defaults, limits, its own group fields and
+checks (sgnet.providers.base.Profile)."""
 
 from .alibaba import AlibabaProfile
 from .huawei import HuaweiProfile

@@ -15,6 +15,8 @@ Source: ECS "Security groups" overview (shared/seeds/004_...), and the field not
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sgnet.core.model import Group, Remote, Rule
 from .base import DecisionList, Entry, Profile, entry_from_rule, rule_sort_key
 
@@ -29,6 +31,36 @@ LIMITS = {
     "groups_per_eni": 10,
     "rules_per_eni": 1000,                    # across all the groups of one ENI
 }
+
+
+@dataclass(frozen=True)
+class AlibabaGroup:
+    """An Alibaba group's own fields (its Group.extras), read from the lab file's KEYS."""
+
+    KEYS = ("type", "inner_access", "managed", "created_by", "legacy_priority", "http_https")
+
+    type: str = "basic"  # basic | advanced
+    inner_access: str = "accept"  # basic groups: accept | drop (advanced: always drop)
+    managed: bool = False  # managed groups: enforced, never changed
+    created_by: str = "api"  # console groups start with the console's rules
+    legacy_priority: bool = False  # the default group, created before 2020-05-27
+    http_https: bool = False  # the default group: ports 80/443 chosen at creation
+
+    @classmethod
+    def read(cls, p, g: dict, path: str) -> "AlibabaGroup":
+        """The fields of the declaration g, each checked (p: the lab file's field reader)."""
+        if "type" in g and g["type"] not in ("basic", "advanced"):
+            p.fail(f"{path}.type", "unknown group type", g["type"], "basic, advanced")
+        kind = g.get("type", "basic")
+        if "inner_access" in g and g["inner_access"] not in ("accept", "drop"):
+            p.fail(f"{path}.inner_access", "unknown inner access policy", g["inner_access"],
+                   "accept, drop")
+        inner = g.get("inner_access", "accept" if kind == "basic" else "drop")
+        flags = {key: p.boolean(g[key], f"{path}.{key}")
+                 for key in ("managed", "legacy_priority", "http_https") if key in g}
+        if "created_by" in g and g["created_by"] not in ("console", "api"):
+            p.fail(f"{path}.created_by", "unknown creator", g["created_by"], "console, api")
+        return cls(kind, inner, created_by=g.get("created_by", "api"), **flags)
 
 
 def _tcp_in(port, priority, what):
@@ -71,30 +103,44 @@ class AlibabaProfile(Profile):
                          # verdict the change leaves alone and ends the others, both ways.
                          recheck=("ingress", "egress"))
 
+    group_fields = AlibabaGroup
+
     def builtin_groups(self):
         return [Group(DEFAULT_GROUP, rules=default_group_rules(), builtin=True,
-                      description="default security group created by Alibaba Cloud")]
+                      description="default security group created by Alibaba Cloud",
+                      extras=AlibabaGroup())]
 
     def wants_default_rules(self, group, declared):
         if declared is not None:
             return declared
-        return group.builtin or group.created_by == "console"
+        return group.builtin or group.extras.created_by == "console"
 
     def new_group_rules(self, group):
         if group.builtin and group.name == DEFAULT_GROUP:
-            return default_group_rules(LEGACY_PRIORITY if group.legacy_priority else 100,
-                                       group.http_https)
-        return console_group_rules(group.type)
+            return default_group_rules(LEGACY_PRIORITY if group.extras.legacy_priority
+                                       else 100, group.extras.http_https)
+        return console_group_rules(group.extras.type)
+
+    def managed(self, group):
+        return group.extras.managed
+
+    def group_tags(self, group):
+        kind = group.extras.type
+        return [kind + (f", inner access {group.extras.inner_access}" if kind == "basic" else "")]
+
+    def private_ip_limit(self, group):
+        kind = group.extras.type
+        return f"{kind} group", self.limits[f"private_ips_per_{kind}_group"]
 
     def decision_list(self, lab, eni, direction):
         groups = [lab.groups[g] for g in eni.groups]
         inner_accept, inner_drop = [], []
         for g in groups:
-            if g.type == "basic":
-                target = inner_accept if g.inner_access == "accept" else inner_drop
+            if g.extras.type == "basic":
+                target = inner_accept if g.extras.inner_access == "accept" else inner_drop
                 target += [Entry("allow" if target is inner_accept else "deny", fam, None,
                                  None, Remote("group", g.name), g.name, None,
-                                 f"{g.name}: basic group, inner access {g.inner_access}: "
+                                 f"{g.name}: basic group, inner access {g.extras.inner_access}: "
                                  f"members {'reach' if target is inner_accept else 'do not reach'}"
                                  " each other")
                            for fam in (4, 6)]
@@ -111,7 +157,7 @@ class AlibabaProfile(Profile):
             entries += inner_drop
             return DecisionList(entries, "deny", f"no inbound rule of {names} allowed it: "
                                 "inbound is denied by default")
-        if all(g.type == "basic" for g in groups):
+        if all(g.extras.type == "basic" for g in groups):
             return DecisionList(entries, "allow", f"no outbound rule of {names} matched: "
                                 "basic groups allow outbound by default")
         return DecisionList(entries, "deny", f"no outbound rule of {names} allowed it: "
@@ -125,16 +171,17 @@ class AlibabaProfile(Profile):
             return f"security_groups[{declared[name]}].{key}"
 
         for name, g in lab.groups.items():
-            if g.type == "advanced":
+            if g.extras.type == "advanced":
                 if g.builtin:
                     fail(gpath(name, "type"), "the default group is a basic group", "advanced")
-                if g.inner_access != "drop" and "inner_access" in \
+                if g.extras.inner_access != "drop" and "inner_access" in \
                         (raw["security_groups"][declared[name]]):
                     fail(gpath(name, "inner_access"), "an advanced group isolates its "
-                         "members; its inner access cannot be changed", g.inner_access, "drop")
+                         "members; its inner access cannot be changed", g.extras.inner_access,
+                         "drop")
             for i, r in enumerate(g.rules):
                 if r.remote.kind == "group" and r.remote.value != name and \
-                        lab.groups[r.remote.value].type == "advanced":
+                        lab.groups[r.remote.value].extras.type == "advanced":
                     idx = i - (len(g.rules) - len(_declared_rules(raw, declared, name)))
                     fail(gpath(name, f"rules[{idx}].remote_group"), "an advanced group cannot "
                          "be the remote (authorization object) of another group's rule",
@@ -151,7 +198,7 @@ class AlibabaProfile(Profile):
             for eni in inst.enis:
                 path = f"instances[{ii}]" + ("" if eni.index == 0 else
                                              f".secondary_enis[{eni.index - 1}]")
-                types = {lab.groups[g].type for g in eni.groups}
+                types = {lab.groups[g].extras.type for g in eni.groups}
                 if len(types) > 1:
                     fail(f"{path}.security_groups", "an instance or ENI cannot be in a basic "
                          "and an advanced group at the same time", eni.groups)
@@ -168,13 +215,13 @@ class AlibabaProfile(Profile):
                 private[name] += 1 + (int(eni.secondary[1]) - int(eni.secondary[0]) + 1
                                       if eni.secondary else 0)
         for name, g in lab.groups.items():
-            n = private[name]
-            limit = LIMITS["private_ips_per_advanced_group" if g.type == "advanced"
+            n, kind = private[name], g.extras.type
+            limit = LIMITS["private_ips_per_advanced_group" if kind == "advanced"
                            else "private_ips_per_basic_group"]
             if n > limit:
                 fail(gpath(name, "name") if name in declared else "instances",
-                     f"{g.type} group {name} holds {n} private IP addresses", n,
-                     f"at most {limit} in a {g.type} group")
+                     f"{kind} group {name} holds {n} private IP addresses", n,
+                     f"at most {limit} in a {kind} group")
 
 
 def _declared_rules(raw, declared, name):

@@ -1,5 +1,7 @@
-"""What a provider profile is: data (its own groups, defaults, limits) plus the few rules
-that turn an ENI's groups into one ordered decision list per direction.
+"""What a provider profile is (core: pure): data (its own groups, defaults, limits, its own
+fields of a group) plus the few rules that turn an ENI's groups into one ordered decision
+list per direction. A provider is one module of sgnet/providers and one line of its
+__init__.py's PROFILES.
 
 The evaluator walks that list to say what should happen; the compiler emits the same list
 as nftables rules. Keeping one list for both is what makes them agree by construction, and
@@ -59,6 +61,11 @@ class Profile:
     # What a change does to tracked sessions: they are re-checked against the new rules in
     # these directions (a session the new rules deny is cut; others are kept).
     recheck: tuple = ("ingress", "egress")
+    # The provider's own fields of a group: a frozen dataclass with KEYS (the lab file's keys
+    # it reads) and read(reader, declaration, path) -> an instance, checking their values
+    # with the lab file's field reader (sgnet.core.labspec.FieldReader). It becomes
+    # Group.extras. None: the provider's groups have no fields of their own.
+    group_fields = None
 
     def builtin_groups(self) -> list:
         """Groups the provider creates by itself, with their documented rules."""
@@ -75,6 +82,19 @@ class Profile:
 
     def decision_list(self, lab: Lab, eni: Eni, direction: str) -> DecisionList:
         raise NotImplementedError
+
+    def managed(self, group: Group) -> bool:
+        """Is the group enforced but managed by a cloud service (never changed by a user)?"""
+        return False
+
+    def group_tags(self, group: Group) -> list:
+        """Words that tell the group's own fields apart (the report shows them): none."""
+        return []
+
+    def private_ip_limit(self, group: Group):
+        """(what the limit is called, how many private addresses the group may hold), or
+        None where the provider documents no such limit (lint warns near it)."""
+        return None
 
     def validate(self, lab: Lab, raw: dict, fail) -> None:
         """Provider-specific checks on a parsed lab; `fail(path, problem, value)` raises."""

@@ -106,12 +106,3 @@ class HuaweiProfile(Profile):
             entries += [entry_from_rule(group, i, r) for i, r in sorted(rules, key=rule_sort_key)]
         return DecisionList(entries, "deny", f"no {direction} rule of "
                             f"{', '.join(eni.groups)} matched: denied")
-
-    def validate(self, lab, raw, fail):
-        for i, g in enumerate(raw.get("security_groups") or []):
-            if isinstance(g, dict):
-                for key in ("type", "inner_access", "managed", "created_by", "legacy_priority",
-                            "http_https"):
-                    if key in g:
-                        fail(f"security_groups[{i}].{key}", f"'{key}' applies to alibaba groups "
-                             "only, not to provider huawei", g[key])

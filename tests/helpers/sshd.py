@@ -10,7 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from ports import free_port
+from helpers.ports import free_port
 
 
 class Sshd:

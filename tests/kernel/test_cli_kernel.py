@@ -12,21 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from helpers.cli import lab_file, sgnet, take_down
 from sgnet.kernel import netns
 
 pytestmark = pytest.mark.kernel
 LABS = Path(__file__).parents[1] / "labs"
-
-
-def sgnet(*args, **kw):
-    return subprocess.run([sys.executable, "-m", "sgnet.cli", *map(str, args)],
-                          capture_output=True, text=True, timeout=300, **kw)
-
-
-def lab_file(tmp_path, raw, name="lab.yaml"):
-    p = tmp_path / name
-    p.write_text(yaml.safe_dump(raw, sort_keys=False))
-    return p
 
 
 def web_lab(name="tcli"):
@@ -43,9 +33,7 @@ def namespaces(lab):
 def cleanup():
     names = []
     yield names
-    for n in names:
-        sgnet("down", n)
-        assert namespaces(n) == []
+    take_down(names)
 
 
 def test_cli_verbs_end_to_end(tmp_path, cleanup):

@@ -1,7 +1,8 @@
-"""`down` and the state directory never reach beyond the lab (issue 11 §2): lab names from
-the command line are checked before anything is done, `down` removes exactly one lab's
-namespaces and leaves nothing of it on disk, and a killed `up` or `matrix` takes its forked
-workers with it."""
+"""`down` and the state directory never reach beyond the lab (issue 11 §2): the state
+refuses a bad lab name and goes with its lock, `down` removes exactly one lab's namespaces
+and leaves nothing of it on disk, and a killed `up` or `matrix` takes its forked workers
+with it. The naming scheme and the names on the command line, checked without a kernel:
+tests/unit/test_down_naming.py and tests/unit/test_lab_names_cli.py."""
 
 import json
 import os
@@ -10,127 +11,19 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
-import yaml
 
-from sgnet.io import labfile
-from sgnet.kernel import netns, topology
+from helpers.cli import BAD_NAMES, RUN, lab_file, sgnet, small_lab, take_down
 from sgnet import state
-
-LABS = Path(__file__).parents[1] / "labs"
-RUN = Path("/run/sgnet")
-BAD_NAMES = ["../../tmp/x", "..", "r;id", "a" * 300, "", "UPPER", "h2x-a", "h2x-", "/etc",
-             "h2x\n"]
+from sgnet.core.errors import LabError
+from sgnet.kernel import netns
 
 
-def sgnet(*args, env=None, timeout=300):
-    return subprocess.run([sys.executable, "-m", "sgnet.cli", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout,
-                          env=dict(os.environ, **(env or {})))
-
-
-def lab_file(tmp_path, raw, name="lab.yaml"):
-    p = tmp_path / name
-    p.write_text(yaml.safe_dump(raw, sort_keys=False))
-    return p
-
-
-def small_lab(name, instances, closed=False):
-    """webserver.yaml's network with these instances; `closed`: in a group without rules
-    (nothing in or out), so that every probe waits for its whole timeout."""
-    raw = yaml.safe_load((LABS / "webserver.yaml").read_text())
-    raw["name"] = name
-    raw["instances"] = [{"name": n, "subnet": "s1"} for n in instances]
-    if closed:
-        raw["security_groups"] = [{"name": "closed", "default_rules": False, "rules": []}]
-        for i in raw["instances"]:
-            i["security_groups"] = ["closed"]
-    return raw
-
-
-# -- the naming scheme (pure) ---------------------------------------------------------------
-@pytest.mark.parametrize("ns, owner", [
-    ("rpfx-a", ("rpfx", "endpoint")), ("rpfx-a-b", ("rpfx", "endpoint")),
-    ("rp-x", ("rp", "endpoint")), ("rpfx--gw", ("rpfx", "lab")), ("rpfx--ul", ("rpfx", "lab")),
-    ("rpfx--gw-hv1", ("rpfx", "lab")), ("rpfx--h-hv2", ("rpfx", "lab")),
-    ("rpfx-ecs.a_1:x", ("rpfx", "endpoint")),
-    ("rpfx", None), ("rpfx-", None), ("rpfx--", None), ("rpfx--h", None), ("rpfx--gw-", None),
-    ("rpfx--zz", None), ("rpfx--gw-HV", None), ("rpfx--h-hv1-x", None), ("rpfx-_a", None),
-    ("RP-a", None), ("toolongname-a", None), ("-a", None), ("a b-c", None),
-])
-def test_owner_reads_the_naming_scheme(ns, owner):
-    assert topology.owner(ns) == owner
-
-
-def test_owner_inverts_every_name_sgnet_gives():
-    for f in ("webserver.yaml", "multihost.yaml"):
-        lab = labfile.load_file(str(LABS / f))
-        names = topology.lab_namespaces(lab)
-        assert names
-        for n in names:
-            assert topology.owner(n) is not None and topology.owner(n)[0] == lab.name, n
-        own = {n for n in names if topology.owner(n)[1] == "lab"}
-        assert own, f"{f}: a lab always has a namespace of its own"
-
-
-# -- names from the command line (no kernel: refused before anything is looked at) ----------
-VERBS = [
-    ["down", "{}"], ["status", "{}"], ["status", "{}", "--rules"],
-    ["probe", "{}", "a", "b", "tcp/22"], ["explain", "{}", "a", "b", "icmp"],
-    ["matrix", "{}"], ["diff", "{}", "changed.yaml"], ["report", "{}", "-o", "r.html"],
-    ["exec", "{}", "a", "--", "true"], ["attach", "{}", "a", "g"], ["detach", "{}", "a", "g"],
-    ["rule", "add", "{}", "g", "--direction", "ingress", "--action", "allow",
-     "--protocol", "tcp"],
-    ["rule", "delete", "{}", "g", "--protocol", "tcp"],
-]
-
-
-def _nothing_created(tmp_path, before_tmp):
-    assert not (tmp_path / "state").exists()
-    assert not Path("/tmp/x").exists() or "/tmp/x" in before_tmp
-    for bad in ("r;id", "UPPER", "h2x-a", "h2x-", "h2x\n"):
-        assert not (RUN / bad).exists(), bad
-    assert not (tmp_path / "r.html").exists()
-
-
-def _refused(r, name):
-    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
-    assert "Traceback" not in r.stderr and "Traceback" not in r.stdout
-    assert "LAB" in r.stderr and "not a lab name" in r.stderr
-    assert "1-8 characters [a-z0-9]" in r.stderr
-    assert len(r.stderr) < 400, "the value is cut to a readable length"
-
-
-@pytest.mark.parametrize("name", BAD_NAMES)
-def test_down_refuses_a_bad_name_creating_nothing(tmp_path, name):
-    before_tmp = {"/tmp/x"} if Path("/tmp/x").exists() else set()
-    env = {"SGNET_STATE_DIR": str(tmp_path / "state")}
-    _refused(sgnet("down", name, env=env), name)
-    _refused(sgnet("down", name, "--json", env=env), name)
-    # the default state directory too: ../../tmp/x from /run/sgnet is /tmp/x
-    _refused(sgnet("down", name), name)
-    _refused(sgnet("down", "--all", name, env=env), name)
-    _nothing_created(tmp_path, before_tmp)
-
-
-@pytest.mark.parametrize("verb", VERBS, ids=lambda v: "-".join(w for w in v if w != "{}")[:20])
-def test_every_verb_refuses_a_bad_lab_name(tmp_path, verb):
-    before_tmp = {"/tmp/x"} if Path("/tmp/x").exists() else set()
-    env = {"SGNET_STATE_DIR": str(tmp_path / "state")}
-    (tmp_path / "changed.yaml").write_text(yaml.safe_dump(small_lab("h2c", ["a"])))
-    for name in ("../../tmp/x", "r;id", "a" * 300):
-        argv = [w.format(name) if w == "{}" else w for w in verb]
-        r = subprocess.run([sys.executable, "-m", "sgnet.cli", *argv], capture_output=True,
-                           text=True, timeout=60, cwd=tmp_path, env=dict(os.environ, **env))
-        _refused(r, name)
-    _nothing_created(tmp_path, before_tmp)
-
-
+# -- names given to the state (no kernel, but of sgnet.state; the naming scheme and the
+# names on the command line: tests/unit/test_down_naming.py, test_lab_names_cli.py)
 def test_state_refuses_a_bad_name_itself(tmp_path, monkeypatch):
     """The API's way in (LabSession.down, attach, the plugin) goes through the same check."""
-    from sgnet.core.errors import LabError
     monkeypatch.setenv("SGNET_STATE_DIR", str(tmp_path / "state"))
     for bad in BAD_NAMES + [None, 7]:
         with pytest.raises(LabError, match="not a lab name"):
@@ -144,7 +37,7 @@ def test_state_refuses_a_bad_name_itself(tmp_path, monkeypatch):
     assert state.known_labs() == []
 
 
-# -- the lock and the directory (no kernel) ------------------------------------------------
+# -- the lock and the directory (no kernel, but of sgnet.state) ---------------------------
 def test_the_directory_goes_with_the_state_and_a_waiter_starts_again(tmp_path, monkeypatch):
     monkeypatch.setenv("SGNET_STATE_DIR", str(tmp_path / "state"))
     d = tmp_path / "state" / "h2l"
@@ -214,12 +107,9 @@ def _processes_running(marker: bytes) -> list:
 def cleanup():
     names = []
     yield names
-    for n in names:
-        sgnet("down", n)
-        assert topology.namespaces_of(n) == [] and not (RUN / n).exists()
+    take_down(names)
 
 
-@pytest.mark.kernel
 def test_down_removes_exactly_one_lab(tmp_path, cleanup):
     """Lab h2x has instances a and a-b: `down h2x-a` must not take a-b (nor anything), nor
     must `down h2` (a prefix of h2x); `down h2x` takes all, and its state directory."""
@@ -250,7 +140,6 @@ def test_down_removes_exactly_one_lab(tmp_path, cleanup):
     assert not (RUN / "h2x").exists()
 
 
-@pytest.mark.kernel
 def test_without_a_state_only_what_is_named_as_the_labs_goes():
     """No state: namespaces `h2f-...` alone may be anyone's (`down h2f` is then no lab, and
     touches them not); with the lab's own gateway beside them, they are a crashed lab's,
@@ -317,19 +206,16 @@ def _kill_mid_build(tmp_path, lab, by_group):
     assert netns.list_names(f"{lab}-") == [] and not (RUN / lab).exists()
 
 
-@pytest.mark.kernel
 def test_a_killed_up_takes_its_workers_with_it(tmp_path, cleanup):
     cleanup.append("h2k")
     _kill_mid_build(tmp_path, "h2k", by_group=False)
 
 
-@pytest.mark.kernel
 def test_a_killed_up_group_leaves_only_what_down_removes(tmp_path, cleanup):
     cleanup.append("h2g")
     _kill_mid_build(tmp_path, "h2g", by_group=True)
 
 
-@pytest.mark.kernel
 def test_a_killed_matrix_takes_its_probes_with_it(tmp_path, cleanup):
     """Probe children live as long as the probe's timeout: killed with the command at once,
     they no longer hold the lab's lock (inherited) for that long after it."""

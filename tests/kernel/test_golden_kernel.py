@@ -5,7 +5,8 @@ from pathlib import Path
 
 from sgnet.core.compiler import Compiler
 from sgnet.io.labfile import load_file
-from sgnet.kernel import nft, topology
+from sgnet.core.names import ns_name
+from sgnet.kernel import nft
 
 HERE = Path(__file__).parents[1]
 LAB = load_file(str(HERE / "labs" / "golden.yaml"))
@@ -21,7 +22,7 @@ def test_golden_rulesets_apply_in_the_kernel(sgnet_lab):
     lab = sgnet_lab(str(HERE / "labs" / "golden.yaml"))
     for inst in LAB.instances:
         compiled = Compiler(LAB).compile_instance(inst)
-        listing = nft.list_table(topology.ns_name(LAB.name, inst.name), LAB.name)
+        listing = nft.list_table(ns_name(LAB.name, inst.name), LAB.name)
         items = listing["nftables"]
         kernel_chains = sorted(i["chain"]["name"] for i in items if "chain" in i)
         want_chains = sorted(c["add"]["chain"]["name"] for c in compiled["nftables"]
@@ -35,7 +36,7 @@ def test_golden_rulesets_apply_in_the_kernel(sgnet_lab):
         assert sets == {c["add"]["set"]["name"]: c["add"]["set"].get("elem", [])
                         for c in compiled["nftables"] if "set" in c.get("add", {})}
     # applying the same ruleset again is one atomic replacement, not an addition
-    ns = topology.ns_name(LAB.name, "web1")
+    ns = ns_name(LAB.name, "web1")
     before = nft.list_table(ns, LAB.name)["nftables"]
     nft.apply(ns, Compiler(LAB).compile_instance(LAB.instance("web1")))
     again = nft.list_table(ns, LAB.name)["nftables"]

@@ -200,7 +200,8 @@ def test_two_vpcs_are_isolated(sgnet_lab):
 
 
 def test_batched_probes_give_the_verdicts_of_one_at_a_time_probes(sgnet_lab):
-    from sgnet.kernel import probe
+    from sgnet.core.probes import ProbeSpec
+    from sgnet.kernel.probe import send
     lab = sgnet_lab(str(LABS / "webserver.yaml"))
     flows = [(s, d, p, port, fam) for fam in (4, 6)
              for s, d in (("internet", "web1"), ("web1", "web2"), ("web2", "internet"))
@@ -208,8 +209,8 @@ def test_batched_probes_give_the_verdicts_of_one_at_a_time_probes(sgnet_lab):
     batched = lab.session.verdicts(flows)
     for f, rec in zip(flows, batched):
         exp = lab.session.evaluator.evaluate(*f)
-        spec = probe.ProbeSpec(lab.session.ns_of(exp.flow.src), exp.flow.src_ip,
-                               exp.flow.dst_ip, exp.flow.protocol, exp.flow.port, f[4])
-        single = probe.one_at_a_time(spec, timeout=0.5)
+        spec = ProbeSpec(lab.session.ns_of(exp.flow.src), exp.flow.src_ip,
+                         exp.flow.dst_ip, exp.flow.protocol, exp.flow.port, f[4])
+        single = send.one_at_a_time(spec, timeout=0.5)
         assert (single.observed, single.detail) == (rec["observed"], rec["detail"]), (f, rec)
     assert {r["observed"] for r in batched} == {"allow", "deny"}

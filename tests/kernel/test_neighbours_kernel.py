@@ -2,21 +2,19 @@
 neighbour table for all namespaces of a host (1,024 dynamic entries by default, a host
 setting sgnet leaves alone): a matrix of a few hundred instances used to overflow it, and
 allowed flows then looked filtered. Every ENI now reaches its subnet through the gateway,
-and every neighbour entry is written in advance, permanent (sgnet.core.macs)."""
+and every neighbour entry is written in advance, permanent (sgnet.core.names)."""
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from scripts.bench.labs import bringup_lab
 from sgnet.kernel import netns
 from sgnet.session import LabSession
 
-sys.path.insert(0, str(Path(__file__).parents[2] / "scripts" / "bench"))
-from labs import bringup_lab  # noqa: E402
 
 pytestmark = pytest.mark.kernel
 

@@ -15,12 +15,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sgnet.kernel import fabric, netns
-from sgnet.core import macs
+from helpers.ports import free_port
+from sgnet.core import names as naming, placement
+from sgnet.kernel import netns
 from sgnet import state
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "helpers"))
-from ports import free_port  # noqa: E402
 from sgnet.hosts.driver import HostError
 from sgnet.session import LabSession
 
@@ -89,18 +87,18 @@ def test_each_host_holds_its_part_and_the_host_holds_nothing(lab):
     assert not any(n.startswith("mh") for n in before_root)  # no lab link in the root
     for h in lab.lab.hosts:
         # the simulated hypervisor: only its uplink; the VXLAN devices live in the gateway
-        links = {link["ifname"] for link in ip_json(fabric.host_ns("mh", h.name), "link")}
+        links = {link["ifname"] for link in ip_json(naming.host_ns("mh", h.name), "link")}
         assert links == {"lo", "ul0"}
-        gw = {link["ifname"]: link for link in ip_json(fabric.gw_ns("mh", h.name), "link")}
+        gw = {link["ifname"]: link for link in ip_json(naming.gw_ns("mh", h.name), "link")}
         for s in lab.lab.subnets:
-            vx = gw[fabric.vxlan_name(lab.lab, s)]
+            vx = gw[naming.vxlan_name(lab.lab, s)]
             info = vx["linkinfo"]["info_data"]
             assert vx["linkinfo"]["info_kind"] == "vxlan"
-            assert info["id"] == fabric.vni(lab.lab, s)
-            assert info["local"] == fabric.underlay_ip(h) and info["port"] == 4789
+            assert info["id"] == placement.vni(lab.lab, s)
+            assert info["local"] == placement.underlay_ip(h) and info["port"] == 4789
             assert info["learning"] is False
             assert vx["master"] == f"mhb{s.index}" and vx["mtu"] == 1450
-            assert gw[f"mhb{s.index}"]["address"] == macs.gateway_mac(s)  # anycast
+            assert gw[f"mhb{s.index}"]["address"] == naming.gateway_mac(s)  # anycast
 
 
 def test_static_forwarding_entries(lab):
@@ -109,8 +107,8 @@ def test_static_forwarding_entries(lab):
     assert flood == ["198.18.0.1"]  # front's other members are all on hv1; none on hv3
     remote = {e["mac"]: e["dst"] for e in entries if "dst" in e and e["mac"] != "00:00:00:00:00:00"}
     web1, misc = lab.lab.instance("web1"), lab.lab.instance("misc")
-    assert remote == {macs.eni_mac(web1, web1.primary): "198.18.0.1",
-                      macs.eni_mac(misc, misc.primary): "198.18.0.1"}
+    assert remote == {naming.eni_mac(web1, web1.primary): "198.18.0.1",
+                      naming.eni_mac(misc, misc.primary): "198.18.0.1"}
 
 
 def test_members_of_one_group_on_different_hosts_reach_each_other(lab):
@@ -138,10 +136,10 @@ def test_members_of_one_group_on_different_hosts_reach_each_other(lab):
 
 def test_mtu_is_lowered_and_nothing_is_fragmented(lab):
     eth0 = ip_json("mh-web1", "link", "show", "eth0")[0]
-    assert eth0["mtu"] == 1450 and eth0["address"] == macs.eni_mac(
+    assert eth0["mtu"] == 1450 and eth0["address"] == naming.eni_mac(
         lab.lab.instance("web1"), lab.lab.instance("web1").primary)
     assert ip_json("mh--h-hv2", "link", "show", "ul0")[0]["mtu"] == 1500
-    frags = sum(snmp(fabric.host_ns("mh", h.name), ("Ip", "FragCreates"))
+    frags = sum(snmp(naming.host_ns("mh", h.name), ("Ip", "FragCreates"))
                 for h in lab.lab.hosts)
     rx_before = _underlay_rx(lab)
     web2 = str(lab.lab.instance("web2").primary.ip)
@@ -160,12 +158,12 @@ def test_mtu_is_lowered_and_nothing_is_fragmented(lab):
         server.kill()
         server.wait()
     assert _underlay_rx(lab) > rx_before  # it did cross the underlay
-    assert sum(snmp(fabric.host_ns("mh", h.name), ("Ip", "FragCreates"))
+    assert sum(snmp(naming.host_ns("mh", h.name), ("Ip", "FragCreates"))
                for h in lab.lab.hosts) == frags
 
 
 def _underlay_rx(lab):
-    return sum(netns.call(fabric.host_ns("mh", h.name), lambda: _dev_rx("ul0"))
+    return sum(netns.call(naming.host_ns("mh", h.name), lambda: _dev_rx("ul0"))
                for h in lab.lab.hosts)
 
 

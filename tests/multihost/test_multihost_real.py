@@ -16,11 +16,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from helpers.sshd import Sshd
 from sgnet.kernel import netns
 from sgnet import state
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "helpers"))
-from sshd import Sshd  # noqa: E402
 
 pytestmark = pytest.mark.kernel
 MACHINES = {"vm1": "192.0.2.1", "vm2": "192.0.2.2", "vm3": "192.0.2.3"}

@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from helpers.sshd import Sshd
 from sgnet.kernel import netns
 from sgnet import state
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "helpers"))
-from sshd import Sshd  # noqa: E402
 
 pytestmark = pytest.mark.kernel
 LABS = Path(__file__).parents[1] / "labs"

@@ -4,7 +4,7 @@ import pytest
 
 from sgnet.core.errors import FieldError
 from sgnet.core.evaluator import Evaluator
-from sgnet.io.labfile import parse
+from sgnet.core.labspec import parse
 
 
 def lab(groups=(), instances=None, **extra):
@@ -26,7 +26,7 @@ def summary(group):
 
 def test_default_group_rules_priority_100():
     g = lab().groups["default"]
-    assert g.type == "basic" and g.builtin
+    assert g.extras.type == "basic" and g.builtin
     assert summary(g) == [("ingress", "allow", 100, 4, 6, ((22, 22),), "0.0.0.0/0"),
                           ("ingress", "allow", 100, 4, 6, ((3389, 3389),), "0.0.0.0/0"),
                           ("ingress", "allow", 100, 4, 1, None, "0.0.0.0/0")]
@@ -113,7 +113,7 @@ def test_managed_group_is_enforced():
     g = lab([{"name": "m", "managed": True, "rules": [
         {"direction": "ingress", "action": "accept", "protocol": "tcp", "ports": "443"}]}],
         [{"name": "vm", "security_groups": ["m"]}])
-    assert g.groups["m"].managed
+    assert g.groups["m"].extras.managed
     assert Evaluator(g).evaluate("internet", "vm", 6, 443).verdict == "allow"
     assert Evaluator(g).evaluate("internet", "vm", 6, 444).verdict == "deny"
 

@@ -5,7 +5,7 @@ import pytest
 from sgnet.core import changes
 from sgnet.core.compiler import Compiler, diff_rulesets
 from sgnet.core.errors import LabError
-from sgnet.io.labfile import parse
+from sgnet.core.labspec import parse
 
 RAW = {
     "name": "tchg", "provider": "huawei",

@@ -3,7 +3,7 @@
 import pytest
 
 from sgnet.core.evaluator import Evaluator
-from sgnet.io.labfile import parse
+from sgnet.core.labspec import parse
 from sgnet.core.model import Remote
 
 BASE = {

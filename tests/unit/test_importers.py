@@ -12,8 +12,9 @@ import pytest
 import yaml
 
 from sgnet.io import labfile
+from sgnet.core import labspec
 from sgnet.core.errors import LabError
-from sgnet.io.importers import import_files
+from sgnet.io.importers.files import import_files
 
 EXPORTS = Path(__file__).parents[1] / "exports"
 ALI_WEB = "alibaba_describe_security_group_attribute_web.json"
@@ -46,7 +47,7 @@ def run(kind, files, name="t"):
     """Import, and check the result is a valid lab file. Returns (result, parsed lab)."""
     paths = [f if Path(f).is_absolute() else str(EXPORTS / f) for f in files]
     result = import_files(kind, paths, name)
-    lab = labfile.parse(result.lab, "x")
+    lab = labspec.parse(result.lab, "x")
     return result, lab
 
 
@@ -190,22 +191,23 @@ def test_alibaba_db_group_rules_exactly():
 def test_alibaba_group_types_inner_access_and_managed():
     result, lab = run("alibaba", ALI_ALL)
     g = lab.groups
-    assert (g["web"].type, g["web"].inner_access) == ("basic", "accept")
-    assert (g["db"].type, g["db"].inner_access) == ("basic", "drop")
-    assert (g["ops-bastion"].type, g["ops-bastion"].inner_access) == ("advanced", "drop")
+    assert (g["web"].extras.type, g["web"].extras.inner_access) == ("basic", "accept")
+    assert (g["db"].extras.type, g["db"].extras.inner_access) == ("basic", "drop")
+    assert (g["ops-bastion"].extras.type, g["ops-bastion"].extras.inner_access) == \
+        ("advanced", "drop")
     managed = g["alb-managed-sg"]
-    assert managed.managed and managed.rules == []
+    assert managed.extras.managed and managed.rules == []
     assert warned(result, ALI_GROUPS, "alb-managed-sg", "rules are not in the export")
     # the classic group has no DescribeSecurityGroups entry: basic, reported
-    assert g["legacy-classic"].type == "basic"
+    assert g["legacy-classic"].extras.type == "basic"
     assert warned(result, "legacy classic", "type is unknown", "basic")
 
 
 def test_alibaba_without_describe_security_groups_warns_once_about_types():
     result, lab = run("alibaba", [ALI_WEB, ALI_DB])
-    assert all(g.type == "basic" for g in lab.groups.values())
+    assert all(g.extras.type == "basic" for g in lab.groups.values())
     assert sum("no DescribeSecurityGroups export" in w for w in result.warnings) == 1
-    assert lab.groups["db"].inner_access == "drop"  # from the attribute response
+    assert lab.groups["db"].extras.inner_access == "drop"  # from the attribute response
 
 
 def test_alibaba_group_references_and_placeholders():
@@ -354,8 +356,8 @@ def test_alibaba_advanced_group_named_default_is_renamed(tmp_path):
          "SecurityGroupType": "enterprise"}]}}
     result, lab = run("alibaba", [write(tmp_path, "a.json", attr),
                                   write(tmp_path, "g.json", listing)])
-    assert lab.groups["default-sg-bp1dflt0000000000001"].type == "advanced"
-    assert lab.groups["default"].builtin and lab.groups["default"].type == "basic"
+    assert lab.groups["default-sg-bp1dflt0000000000001"].extras.type == "advanced"
+    assert lab.groups["default"].builtin and lab.groups["default"].extras.type == "basic"
     assert warned(result, "name 'default'", "default-sg-bp1dflt0000000000001")
 
 
@@ -604,7 +606,8 @@ def test_terraform_alicloud_state_topology():
 
 def test_terraform_alicloud_state_groups_and_rules():
     result, lab = run("terraform", [TF_ALI])
-    assert (lab.groups["db"].inner_access, lab.groups["web"].inner_access) == ("drop", "accept")
+    assert (lab.groups["db"].extras.inner_access, lab.groups["web"].extras.inner_access) == \
+        ("drop", "accept")
     assert rules(lab, "web") == [
         ("ingress", "deny", 100, 4, None, None, "cidr:0.0.0.0/0"),
         ("ingress", "allow", 1, 4, TCP, ((443, 443),), "cidr:0.0.0.0/0"),
@@ -847,8 +850,9 @@ def test_alibaba_inner_access_from_the_listing_and_advanced_accept(tmp_path):
     attr = ali_attr([], gid="sg-bp1advan000000000001", name="a", inner="Accept")
     result, lab = run("alibaba", [write(tmp_path, "g.json", listing),
                                   write(tmp_path, "a.json", attr)])
-    assert lab.groups["b"].inner_access == "drop"
-    assert (lab.groups["a"].type, lab.groups["a"].inner_access) == ("advanced", "drop")
+    assert lab.groups["b"].extras.inner_access == "drop"
+    assert (lab.groups["a"].extras.type, lab.groups["a"].extras.inner_access) == \
+        ("advanced", "drop")
     assert warned(result, "a.json", "advanced group with inner access policy Accept")
     assert warned(result, "g.json", "group 'b'", "rules are not in the export")
 
@@ -1038,11 +1042,11 @@ def test_many_groups_get_a_subnet_that_holds_them(tmp_path):
 
 
 def test_name_allocation_is_unique_valid_and_linear():
-    from sgnet.io.importers import _Names
-    names = _Names()
+    from sgnet.io.importers.normaliser import Names
+    names = Names()
     got = [names.take("", "x" * 70) for _ in range(2000)]  # every fallback the same
     assert len(set(got)) == 2000
-    assert all(labfile.OBJECT_NAME.fullmatch(n) for n in got)  # <= 64 characters past -999
+    assert all(labspec.OBJECT_NAME.fullmatch(n) for n in got)  # <= 64 characters past -999
     assert got[:3] == ["x" * 64, "x" * 62 + "-2", "x" * 62 + "-3"]
 
 
@@ -1052,9 +1056,9 @@ def test_name_allocation_is_unique_valid_and_linear():
 ])
 def test_terraform_address_indexes_without_backtracking(address):
     import re
-    from sgnet.io.importers import _strip_index, _without_indexes
-    assert _strip_index(address) == re.sub(r"\[[^\]]*\]$", "", address)
-    assert _without_indexes(address) == re.sub(r"\[[^\]]*\]", "", address)
+    from sgnet.io.importers.terraform import strip_index, without_indexes
+    assert strip_index(address) == re.sub(r"\[[^\]]*\]$", "", address)
+    assert without_indexes(address) == re.sub(r"\[[^\]]*\]", "", address)
 
 
 def test_terraform_deeply_nested_modules_within_the_bound(tmp_path):
@@ -1090,9 +1094,7 @@ def test_address_group_ranges_are_bounded_as_they_expand(tmp_path):
 
 
 def _mutations_sample():
-    import sys
-    sys.path.insert(0, str(Path(__file__).parents[1] / "helpers"))
-    import mutate
+    from helpers import mutate
     for kind, files in mutate.EXPORT_SETS:
         for index, name in enumerate(files):
             for m in mutate.sample(mutate.seed_text(name), 6, rng_seed=index):

@@ -3,7 +3,7 @@
 import json
 
 from sgnet import cli
-from sgnet.io.labfile import parse
+from sgnet.core.labspec import parse
 from sgnet.core.lint import at_or_above, lint
 
 

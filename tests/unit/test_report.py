@@ -17,9 +17,12 @@ from html.parser import HTMLParser
 
 import pytest
 
-from sgnet.io import labfile, report
+from sgnet.io import labfile
+from sgnet.core import labspec
+from sgnet.io.report.page import render, write
+from sgnet.io.report.style import group_colours
 from sgnet.core.evaluator import Evaluator
-from sgnet.core.model import protocol_name
+from sgnet.core.values import protocol_name
 
 LAB = {
     "name": "rpt",
@@ -73,7 +76,7 @@ def key(proto, port):
 
 
 def make_lab():
-    return labfile.parse(LAB, "x")
+    return labspec.parse(LAB, "x")
 
 
 def make_matrix(lab, family=4, ports=PORTS, flipped=FLIPPED):
@@ -119,7 +122,7 @@ def matrix(lab):
 
 @pytest.fixture(scope="module")
 def page(lab, matrix):
-    return report.render(lab, matrix)
+    return render(lab, matrix)
 
 
 class Elements(HTMLParser):
@@ -207,7 +210,7 @@ def test_topology_shows_every_vpc_subnet_instance_external_and_group(lab, page):
     assert doc.find("g", cls="gateway", data_vpc="vpc-shop")
     assert len(doc.find("line", cls="uplink")) == 3  # two externals and one gateway
     # every group an ENI is in appears as a chip of that ENI, in the group's colour
-    colours = report.group_colours(lab)
+    colours = group_colours(lab)
     chips = doc.find("g", cls="chip")
     assert {a["data-group"] for _, a, _ in chips} == {g for e in lab.enis for g in e.groups}
     assert len(chips) == sum(len(e.groups) for e in lab.enis)
@@ -307,15 +310,15 @@ def test_cell_titles_tell_expected_observed_and_the_deciding_rule(matrix, page):
 
 
 def test_render_is_deterministic_and_titles_the_page(lab, matrix):
-    a = report.render(lab, matrix, title="Shop <lab>")
-    assert a == report.render(lab, matrix, title="Shop <lab>")
+    a = render(lab, matrix, title="Shop <lab>")
+    assert a == render(lab, matrix, title="Shop <lab>")
     assert "<title>Shop &lt;lab&gt;</title>" in a
 
 
 def test_no_matrix_and_no_externals(lab):
     raw = dict(LAB, externals=[])
-    bare = labfile.parse(raw, "x")
-    page = report.render(bare, {"lab": "rpt", "results": [],
+    bare = labspec.parse(raw, "x")
+    page = render(bare, {"lab": "rpt", "results": [],
                                 "summary": {"total": 0, "correct": 0, "wrong": 0}})
     assert 'id="no-flows"' in page and '<svg id="topology"' in page
     assert "gateway" not in page.split('<svg id="topology"')[1].split("</svg>")[0]
@@ -323,7 +326,7 @@ def test_no_matrix_and_no_externals(lab):
 
 def test_write(tmp_path, lab, matrix):
     path = tmp_path / "r.html"
-    report.write(str(path), report.render(lab, matrix))
+    write(str(path), render(lab, matrix))
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
@@ -455,9 +458,9 @@ def png_pixels(data):
 def test_report_in_a_real_browser(tmp_path, lab, matrix):
     exe = _chromium()
     started = time.monotonic()
-    page = report.render(lab, matrix)
+    page = render(lab, matrix)
     path = tmp_path / "report.html"
-    report.write(str(path), page)
+    write(str(path), page)
     probed = tmp_path / "probed.html"
     probed.write_text(page.replace("</body>", PROBE_JS + "</body>"), encoding="utf-8")
     profile = tmp_path / "profile"
@@ -532,7 +535,7 @@ def test_every_shipped_lab_renders(path, family):
     lab = labfile.load_file(path)
     ping = 1 if family == 4 else 58
     m = make_matrix(lab, family, [(6, 22), (17, 53), (ping, None)], flipped=())
-    page = report.render(lab, m)
+    page = render(lab, m)
     assert not re.search(r"https?:", page)
     for inst in lab.instances:
         assert f'data-name="{html.escape(inst.name)}"' in page
@@ -546,7 +549,7 @@ def test_instances_of_a_multi_host_lab_show_their_host():
     from pathlib import Path
     text = (Path(__file__).parents[1] / "labs" / "multihost.yaml").read_text()
     lab = labfile.parse_text(text, "multihost.yaml")
-    page = report.render(lab, {"lab": lab.name, "results": [],
+    page = render(lab, {"lab": lab.name, "results": [],
                                "summary": {"total": 0, "correct": 0, "wrong": 0}})
     for inst in lab.instances:
         assert re.search(rf'class="box instance"[^>]*data-name="{inst.name}"[^>]*'

@@ -1,0 +1,136 @@
+"""The command line's text output (pure): each verb's result, the same dict `--json`
+prints, as the lines a person reads. Used by `sgnet.cli` only."""
+
+from __future__ import annotations
+
+
+def _port(r) -> str:
+    return f"/{r['port']}" if r["port"] is not None else ""
+
+
+def format_record(r) -> str:
+    """One probed flow: both verdicts and the deciding rule."""
+    mark = "" if r["match"] else "   <-- MISMATCH"
+    return (f"{r['src']} ({r['src_ip']}) -> {r['dst']} ({r['dst_ip']}) {r['protocol']}"
+            f"{_port(r)}: observed {r['observed']} ({r['detail']}), expected "
+            f"{r['expected']}{mark}\n  decided by: {r['decided_by']['why']}")
+
+
+def _grids(results: list) -> list:
+    """A grid per protocol/port, rows the sources, columns the destinations."""
+    names = list(dict.fromkeys(n for r in results for n in (r["src"], r["dst"])))
+    keys = list(dict.fromkeys(r["protocol"] + _port(r) for r in results))
+    cells = {(r["protocol"] + _port(r), r["src"], r["dst"]):
+             r["observed"] + ("" if r["match"] else "!") for r in results}
+    w = max(8, max(len(n) for n in names) + 2)
+    srcs = [n for n in names if any(r["src"] == n for r in results)]
+    dsts = [n for n in names if any(r["dst"] == n for r in results)]
+    lines = []
+    for key in keys:
+        lines.append(f"{key:<{w}}" + "".join(f"{d:>{w}}" for d in dsts) + "   (rows: source)")
+        for s in srcs:
+            row = "".join(f"{cells.get((key, s, d), '·'):>{w}}" for d in dsts)
+            lines.append(f"{s:<{w}}{row}")
+        lines.append("")
+    return lines
+
+
+def format_matrix(m) -> str:
+    results = m["results"]
+    if not results:
+        return f"lab {m['lab']}: no flows to probe"
+    fam = results[0]["family"].replace("ipv", "IPv")
+    lines = [f"lab {m['lab']}, {fam}: {m['summary']['total']} flows, "
+             f"{m['summary']['correct']} as expected, {m['summary']['wrong']} wrong", ""]
+    lines += _grids(results)
+    lines.append("allow = the destination answered; deny = silence; "
+                 "X! = observed X, the provider's rules say otherwise")
+    wrong = [r for r in results if not r["match"]]
+    if wrong:
+        lines.append("\nmismatches:")
+        lines += ["  " + format_record(r).replace("\n", "\n  ") for r in wrong]
+    return "\n".join(lines)
+
+
+def format_status(st) -> str:
+    lines = [f"lab {st['lab']} ({st['provider']})"]
+    for h in st.get("hosts", []):
+        where = "simulated" if h["simulated"] else h["address"]
+        lines.append(f"  host {h['name']} ({where}, {h['transport']}): "
+                     f"{h['instances']} instances")
+    for i in st["instances"]:
+        on = f" on {i['host']}" if "host" in i else ""
+        lines.append(f"  {i['name']}  [{'up' if i['up'] else 'DOWN'}] namespace {i['namespace']}"
+                     f"{on}, conntrack entries {i['conntrack_entries']}")
+        for e in i["enis"]:
+            v6 = f" {e['ipv6']}" if e["ipv6"] else ""
+            lines.append(f"    {e['ifname']} {e['subnet']} {e['ip']}{v6} groups "
+                         f"{', '.join(e['groups'])} (rules in {e['rules']['ingress']}, "
+                         f"out {e['rules']['egress']})")
+    for x in st["externals"]:
+        v6 = f" {x['ipv6']}" if x["ipv6"] else ""
+        on = f" on {x['host']}" if "host" in x else ""
+        lines.append(f"  {x['name']}  [{'up' if x['up'] else 'DOWN'}] external {x['ip']}{v6}"
+                     f"{on}")
+    return "\n".join(lines)
+
+
+def format_diff(d) -> str:
+    lines = [f"lab {d['lab']} with the groups of {d['changed']}: {d['summary']['gained']} "
+             f"flows gained, {d['summary']['lost']} lost, {d['unchanged']} unchanged "
+             f"(confirmed on clone {d['clone']}: {d['summary']['clone_mismatches']} mismatches)"]
+    for title, rows in (("gained", d["gained"]), ("lost", d["lost"])):
+        for r in rows:
+            ok = "confirmed" if r["confirmed"] else f"NOT confirmed: observed {r['observed']}"
+            lines.append(f"  {title:6s} {r['src']} -> {r['dst']} {r['protocol']}{_port(r)}: "
+                         f"{r['before']} -> {r['after']} ({ok}); {r['decided_by']['why']}")
+    return "\n".join(lines)
+
+
+def format_change(res) -> str:
+    inst = ", ".join(res["instances_updated"]) or "none (no ruleset changed)"
+    return (f"lab {res['lab']}: {res['change']}: applied; instances updated: {inst}; "
+            f"tracked sessions cut: {res['sessions_cut']}")
+
+
+def format_hits(h) -> str:
+    lines = [f"lab {h['lab']}: packets matched per rule (new connections; replies pass as "
+             "established)"]
+    for r in h["rules"]:
+        rule = f"rule {r['rule']}" if isinstance(r["rule"], int) else r["rule"]
+        per = ", ".join(f"{k} {v}" for k, v in sorted(r["instances"].items()))
+        lines.append(f"  {r['packets']:>8}  {r['group']} {rule}: {r.get('text', '')}  [{per}]")
+    return "\n".join(lines)
+
+
+def format_explain(e) -> str:
+    lines = [f"{e['src']} ({e['src_ip']}) -> {e['dst']} ({e['dst_ip']}) {e['protocol']}"
+             f"{_port(e)} {e['family']}: expected {e['expected']}"]
+    for s in e["steps"]:
+        where = f" on {s['eni']}" if s.get("eni") else ""
+        lines.append(f"  {s['direction']}{where}: {s['verdict']} - {s['why']}")
+    lines.append("  replies of an allowed flow pass whatever the reverse rules say (stateful)")
+    return "\n".join(lines)
+
+
+def format_findings(findings: list) -> str:
+    """lint's findings, one a line."""
+    return "\n".join(f"{f['severity']:7s} {f['group']}"
+                     + (f" rule {f['rule']}" if f["rule"] is not None else "")
+                     + f": {f['message']}" for f in findings) or "no findings"
+
+
+def format_removed(removed: dict) -> str:
+    """down: lab -> the namespaces removed."""
+    return "\n".join(f"lab {lab}: removed {len(ns)} namespaces"
+                     for lab, ns in removed.items()) or "no lab to remove"
+
+
+def format_import(res: dict) -> str:
+    return (f"wrote {res['output']}: {res['groups']} groups, {res['instances']} instances, "
+            f"{len(res['warnings'])} warnings")
+
+
+def format_report(res: dict) -> str:
+    return (f"wrote {res['output']}: {res['summary']['total']} flows, "
+            f"{res['summary']['wrong']} wrong")

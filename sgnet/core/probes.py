@@ -1,0 +1,192 @@
+"""Probes as data (core: pure): what a probe is, its bytes, and what its answer means.
+
+sgnet.kernel.probe sends the probes and reads what comes back; everything about the bytes
+that needs no socket is here: a ProbeSpec, the Stamper that turns one template packet per
+kind of probe (crafted by scapy, in sgnet.kernel.probe.packets) into each probe, the parser
+that matches an answer to the probe it answers (by its tag), and the verdict rule.
+
+What came back decides (contract §3): a SYN-ACK, a UDP reply or an echo reply is `open`; a
+RST or an ICMP error from the destination is `refused` (the packet crossed the groups but
+nothing listened); silence within the timeout is `filtered`, i.e. denied.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+import struct
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from sgnet.core.values import ICMP, ICMPV6, TCP, UDP
+
+
+@dataclass
+class ProbeSpec:
+    ns: str  # namespace the probe is sent from
+    src_ip: str
+    dst_ip: str
+    protocol: int
+    port: Optional[int]
+    family: int
+    tcp_flags: str = "S"  # a SYN opens a connection; anything else belongs to none
+
+
+@dataclass
+class ProbeResult:
+    observed: str  # allow | deny
+    detail: str  # open | refused | filtered
+    answer: str = ""  # what came back, in scapy's summary form
+
+
+def checksum(data: bytes) -> int:
+    """The Internet checksum (RFC 1071)."""
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def _ip_checksum(b: bytearray):
+    """The IPv4 header's own checksum, as scapy fills it."""
+    struct.pack_into("!H", b, 10, 0)
+    struct.pack_into("!H", b, 10, checksum(bytes(b[:20])))
+
+
+class Stamper:
+    """Probes at the rate a matrix needs: `template(spec)` (scapy, with tag 1 and sequence
+    number 0) gives one packet per kind of probe and source, and each probe is that template
+    stamped with its destination, ports and tag, checksums recomputed (byte for byte what
+    scapy builds: tests/kernel/test_probe_packets.py)."""
+
+    def __init__(self, template: Callable[[ProbeSpec], bytes]):
+        self.template = template
+        self.templates = {}
+
+    def build(self, spec: ProbeSpec, tag: int, seq: int = None) -> bytes:
+        key = (spec.family, spec.protocol, spec.tcp_flags, spec.src_ip)
+        if key not in self.templates:
+            self.templates[key] = (self.template(spec), 20 if spec.family == 4 else 40)
+        raw, hl = self.templates[key]
+        b = bytearray(raw)
+        dst = ipaddress.ip_address(spec.dst_ip).packed
+        src = b[12:16] if spec.family == 4 else b[8:24]
+        if spec.family == 4:
+            b[16:20] = dst
+        else:
+            b[24:40] = dst
+        proto = b[9] if spec.family == 4 else b[6]
+        if proto in (TCP, UDP):
+            struct.pack_into("!HH", b, hl, tag, spec.port)
+            if proto == TCP:
+                seq = random.randrange(1 << 32) if seq is None else seq
+                struct.pack_into("!II", b, hl + 4, seq, seq)
+            where = hl + (16 if proto == TCP else 6)
+        elif proto in (ICMP, ICMPV6):
+            struct.pack_into("!H", b, hl + 4, tag)
+            where = hl + 2
+        else:  # any other protocol: the tag rides in the IPv4 id or the IPv6 flow label
+            if spec.family == 4:
+                struct.pack_into("!H", b, 4, tag)
+                _ip_checksum(b)
+            else:
+                first = struct.unpack_from("!I", b, 0)[0]
+                struct.pack_into("!I", b, 0, (first & ~0xFFFFF) | tag)
+            return bytes(b)
+        struct.pack_into("!H", b, where, 0)
+        l4 = bytes(b[hl:])
+        if proto == ICMP:
+            pseudo = b""
+        elif spec.family == 4:
+            pseudo = bytes(src) + dst + struct.pack("!BBH", 0, proto, len(l4))
+        else:
+            pseudo = bytes(src) + dst + struct.pack("!IxxxB", len(l4), proto)
+        csum = checksum(pseudo + l4)
+        if proto == UDP and csum == 0:
+            csum = 0xFFFF
+        struct.pack_into("!H", b, where, csum)
+        if spec.family == 4:
+            _ip_checksum(b)
+        return bytes(b)
+
+
+def _address(packed: bytes) -> str:
+    if len(packed) == 4:
+        return "%d.%d.%d.%d" % tuple(packed)
+    return str(ipaddress.IPv6Address(packed))
+
+
+def parse_answer(data: bytes, family: int):
+    """(tag, kind, source, extra) of an answer to one of our probes, or None.
+    kind: tcp (extra: flags), udp, echo, or error (an ICMP error quoting our probe)."""
+    if family == 4:
+        if len(data) < 20 or data[0] >> 4 != 4:
+            return None
+        hl = (data[0] & 0x0F) * 4
+        proto, src = data[9], _address(data[12:16])
+    else:
+        if len(data) < 40 or data[0] >> 4 != 6:
+            return None
+        hl, proto = 40, data[6]
+        src = _address(data[8:24])
+    l4 = data[hl:]
+    if proto in (TCP, UDP) and len(l4) >= 8:
+        dport = struct.unpack_from("!H", l4, 2)[0]
+        return (dport, "tcp" if proto == TCP else "udp", src, l4[13] if proto == TCP else 0)
+    if (family == 4 and proto == ICMP) or (family == 6 and proto == ICMPV6):
+        if len(l4) < 8:
+            return None
+        typ = l4[0]
+        if (family == 4 and typ == 0) or (family == 6 and typ == 129):
+            return (struct.unpack_from("!H", l4, 4)[0], "echo", src, 0)
+        if (family == 4 and typ in (3, 11, 12)) or (family == 6 and typ in (1, 2, 3, 4)):
+            return _quoted_tag(l4[8:], family) + ("error", src, typ)
+    return None
+
+
+def probe_tag(data: bytes, family: int):
+    """The tag of one of our own probes (as it leaves), or None."""
+    try:
+        return _quoted_tag(data, family)[0]
+    except (struct.error, IndexError):
+        return None
+
+
+def _quoted_tag(inner: bytes, family: int):
+    """The tag of the probe an ICMP error quotes."""
+    if family == 4:
+        if len(inner) < 20:
+            return (None,)
+        hl = (inner[0] & 0x0F) * 4
+        proto, ident = inner[9], struct.unpack_from("!H", inner, 4)[0]
+    else:
+        if len(inner) < 40:
+            return (None,)
+        hl, proto = 40, inner[6]
+        ident = struct.unpack_from("!I", inner, 0)[0] & 0xFFFFF  # flow label
+    l4 = inner[hl:]
+    if proto in (TCP, UDP) and len(l4) >= 2:
+        return (struct.unpack_from("!H", l4, 0)[0],)  # our source port
+    if proto in (ICMP, ICMPV6) and len(l4) >= 6:
+        return (struct.unpack_from("!H", l4, 4)[0],)  # our echo id
+    return (ident,)
+
+
+def classify_answer(spec: ProbeSpec, answer) -> ProbeResult:
+    """What came back decides: see the module's docstring."""
+    if answer is None:
+        return ProbeResult("deny", "filtered")
+    kind, src, extra = answer
+    if ipaddress.ip_address(src) != ipaddress.ip_address(spec.dst_ip):
+        return ProbeResult("deny", "filtered", f"ICMP {extra} from {src}")
+    if kind == "tcp":
+        if extra & 0x12 == 0x12:
+            return ProbeResult("allow", "open", f"SYN-ACK from {src}")
+        if extra & 0x04:
+            return ProbeResult("allow", "refused", f"RST from {src}")
+        return ProbeResult("allow", "open", f"TCP flags {extra:#x} from {src}")
+    if kind == "error":
+        return ProbeResult("allow", "refused", f"ICMP error type {extra} from {src}")
+    return ProbeResult("allow", "open", f"{kind} reply from {src}")

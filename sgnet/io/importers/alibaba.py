@@ -1,0 +1,143 @@
+"""Alibaba Cloud ECS API responses -> the neutral form (io: a format reader, pure).
+
+Reads, as the ECS API reference (2014-05-26) documents them:
+- ``DescribeSecurityGroupAttribute``: one group (``SecurityGroupId``, name, description,
+  ``InnerAccessPolicy``) and its rules (``Permissions.Permission[]``); one file per group,
+  several pages of a group, or a JSON list of responses;
+- ``DescribeSecurityGroups`` (optional): ``SecurityGroupType`` (normal: basic, enterprise:
+  advanced), ``ServiceManaged``, names, and the groups that have no attribute file.
+Per rule: the remote is ``Source*`` of an ingress rule, ``Dest*`` of an egress rule;
+Alibaba documents that ``SourceCidrIp`` prevails over ``SourceGroupId``, and that the prefix
+list is ignored when either is given (the order of `remotes` below). What has no lab field
+(``SourcePortRange``, the local address, ICMP ``PortRange``, ``PortRangeListId``) is lifted
+with a warning; ``NicType: internet`` (classic network public NIC) rules are dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from sgnet.core.values import ICMP, ICMPV6
+from sgnet.io.importers.export import Node, short, show, unrecognised
+from sgnet.io.importers.normaliser import Group, Importer, Rule, protocol_or_none
+
+GROUP_TYPES = {"normal": "basic", "enterprise": "advanced"}  # SecurityGroupType
+
+
+def read(docs: list) -> Importer:
+    """The groups and rules of (path, Node) DescribeSecurityGroupAttribute and
+    DescribeSecurityGroups responses."""
+    imp = Importer("alibaba")
+    for path, data in docs:
+        _read_file(imp, path, data)
+    if not imp.alibaba_list_seen:
+        imp.warnings.append("no DescribeSecurityGroups export given: the group types are "
+                            "unknown, every group is taken as a basic group")
+    return imp
+
+
+def _read_file(imp: Importer, path: str, data: Node):
+    docs = data.items() if isinstance(data.value, list) else [data]
+    for doc in docs:
+        if doc.has("Permissions"):
+            _attribute(imp, path, doc)
+        elif doc.has("SecurityGroups"):
+            _groups(imp, path, doc)
+        else:
+            raise unrecognised(path, "alibaba", "a DescribeSecurityGroupAttribute response "
+                               "(SecurityGroupId, Permissions.Permission[]) or a "
+                               "DescribeSecurityGroups response (SecurityGroups.SecurityGroup[])")
+
+
+def inner_access(imp, where, g: Group, value: Node):
+    """InnerAccessPolicy (Accept, Drop) of a group; the first file that says it wins."""
+    v = value.text().lower()
+    if not v:
+        return
+    if v not in ("accept", "drop"):
+        imp.warn(where, f"unknown InnerAccessPolicy {show(value.value)}: ignored")
+        return
+    if g.inner_access and g.inner_access != v:
+        imp.warn(where, f"InnerAccessPolicy {v} disagrees with another file "
+                 f"({g.inner_access}): the first is kept")
+        return
+    g.inner_access, g.inner_access_from = v, where
+
+
+def _groups(imp: Importer, path: str, doc: Node):
+    """DescribeSecurityGroups: type (normal/enterprise), ServiceManaged, names."""
+    imp.alibaba_list_seen = True
+    for item in doc["SecurityGroups"]["SecurityGroup"].objects(required=True):
+        gid = item["SecurityGroupId"].required_text("every group has an id")
+        g = imp.group(gid, path, cloud_name=item["SecurityGroupName"].text() or None)
+        where = f"{path}: {g.label}"
+        g.description = g.description or item["Description"].description()
+        stype = item["SecurityGroupType"].text().lower()
+        if stype:
+            if stype not in GROUP_TYPES:
+                imp.warn(where, f"unknown SecurityGroupType {show(stype)}: taken as basic")
+            g.type = GROUP_TYPES.get(stype, "basic")
+        if item["ServiceManaged"].flag():
+            g.managed = True
+        # Not in every API version's response; the attribute response always has it.
+        inner_access(imp, where, g, item["InnerAccessPolicy"])
+
+
+def _attribute(imp: Importer, path: str, doc: Node):
+    """DescribeSecurityGroupAttribute: one group and its rules (several pages may repeat it)."""
+    gid = doc["SecurityGroupId"].required_text("the group's id")
+    g = imp.group(gid, path, cloud_name=doc["SecurityGroupName"].text() or None)
+    g.rules_given = True
+    g.description = g.description or doc["Description"].description()
+    inner_access(imp, f"{path}: {g.label}", g, doc["InnerAccessPolicy"])
+    perms = doc["Permissions"]
+    if perms.is_object():
+        perms = perms["Permission"]
+    for i, p in enumerate(perms.objects()):
+        rid = p["SecurityGroupRuleId"].text()
+        where = f"{path}: {g.label}: rule {short(rid) if rid else f'#{i}'}"
+        imp.add_rule(g, rid or None, _permission(imp, where, p))
+
+
+def _permission(imp: Importer, where: str, p: Node) -> Optional[Rule]:
+    if p["NicType"].text().lower() == "internet":
+        imp.warn(where, "NicType internet is a classic-network rule for the public NIC; a lab "
+                 "is a VPC: rule dropped")
+        return None
+    direction = p["Direction"].text()
+    ingress = direction.lower() == "ingress"
+    there, here = ("Source", "Dest") if ingress else ("Dest", "Source")
+    f = {k: p[k].text() for k in (
+        f"{there}GroupOwnerAccount", f"{there}GroupOwnerId", f"{there}GroupId",
+        f"{here}CidrIp", f"Ipv6{here}CidrIp", f"{there}CidrIp", f"Ipv6{there}CidrIp",
+        f"{there}PrefixListId", "SourcePortRange", "PortRangeListId", "Policy")}
+    owner = f[f"{there}GroupOwnerAccount"] or f[f"{there}GroupOwnerId"]
+    if owner and f[f"{there}GroupId"]:
+        imp.warn(where, f"{there}GroupId {short(f[f'{there}GroupId'])} belongs to account "
+                 f"{short(owner)}: another account's group")
+    for local in (f[f"{here}CidrIp"], f[f"Ipv6{here}CidrIp"]):
+        if local:
+            imp.warn(where, f"{here}CidrIp {short(local)} restricts the local address, which "
+                     "sgnet cannot express: the rule applies to every member")
+    spr = f["SourcePortRange"]
+    if spr and spr not in ("-1/-1", "1/65535"):
+        imp.warn(where, f"SourcePortRange {short(spr)} cannot be represented: the rule "
+                 "matches every source port")
+    ports = p["PortRange"].scalar()
+    if f["PortRangeListId"]:
+        imp.warn(where, f"port list {short(f['PortRangeListId'])} is not in the export and "
+                 "sgnet has no port lists: the rule matches every port")
+        ports = None
+    protocol = p["IpProtocol"].scalar()
+    if protocol_or_none(protocol) in (ICMP, ICMPV6) and str(ports or "") not in ("", "-1/-1"):
+        imp.warn(where, f"ICMP PortRange {short(str(ports))} (type/code) cannot be "
+                 "represented: the rule matches all ICMP")
+        ports = None
+    v6 = f[f"Ipv6{there}CidrIp"] or f[f"Ipv6{here}CidrIp"]
+    return imp.rule(
+        where, direction=direction, action=f["Policy"] or "accept",
+        priority=p["Priority"].scalar(), protocol=protocol, ports=ports,
+        ethertype="IPv6" if v6 else None,
+        remotes=[("cidr", f[f"{there}CidrIp"]), ("cidr", f[f"Ipv6{there}CidrIp"]),
+                 ("group", f[f"{there}GroupId"]), ("prefix_list", f[f"{there}PrefixListId"])],
+        description=p["Description"].description())

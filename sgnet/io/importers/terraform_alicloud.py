@@ -1,0 +1,120 @@
+"""Terraform alicloud resources -> the neutral form (io: a format reader, pure).
+
+Reads the resources of a `terraform show -json` state or plan (terraform.read) with the
+attributes the alicloud provider's documentation gives them: ``alicloud_security_group``
+(``security_group_name``, ``security_group_type``, ``inner_access_policy`` or the older
+``inner_access``), ``alicloud_security_group_rule`` (``type``, ``ip_protocol``,
+``port_range``, ``policy``, ``priority``, ``cidr_ip`` / ``ipv6_cidr_ip`` /
+``source_security_group_id`` / ``prefix_list_id``, ``nic_type``), ``alicloud_ecs_prefix_list``,
+``alicloud_vpc``, ``alicloud_vswitch`` and ``alicloud_instance``. A rule's missing action is
+the provider's documented default, accept. The remote order and what cannot be represented
+are Alibaba's (alibaba).
+"""
+
+from __future__ import annotations
+
+from sgnet.core.values import ICMP, ICMPV6
+from sgnet.io.importers.alibaba import GROUP_TYPES, inner_access
+from sgnet.io.importers.export import Node, short
+from sgnet.io.importers.normaliser import (Importer, Instance, address_group_entries,
+                                           protocol_or_none)
+from sgnet.io.importers.terraform import Resource, Terraform, network
+
+PROVIDER = "alibaba"
+TYPES = {"groups": ("alicloud_security_group",),
+         "rules": ("alicloud_security_group_rule",),
+         "other": ("alicloud_vpc", "alicloud_vswitch", "alicloud_instance",
+                   "alicloud_ecs_prefix_list")}
+
+
+def read(imp: Importer, tf: Terraform, res: Resource):
+    """One resource of a type in TYPES."""
+    _READERS[res.type](imp, tf, res)
+
+
+def _group(imp: Importer, tf: Terraform, res: Resource):
+    v = res.values
+    g = imp.group(tf.key(res), res.path,
+                  cloud_name=v["security_group_name"].text() or v["name"].text() or None)
+    g.label = f"{res.where} ({short(g.cloud_name or g.key)})"
+    g.rules_given = True  # Terraform lists the group's rules as resources (maybe none)
+    g.description = v["description"].description()
+    stype = v["security_group_type"].text().lower() or "normal"
+    g.type = GROUP_TYPES.get(stype, "basic")
+    policy = v["inner_access_policy"]
+    inner = v["inner_access"].flag()
+    if not policy.text() and inner is not None:
+        policy = Node("Accept" if inner else "Drop", policy.file, v, "inner_access")
+    inner_access(imp, res.where, g, policy)
+
+
+def _rule(imp: Importer, tf: Terraform, res: Resource):
+    v = res.values
+    gkey = tf.ref(res, "security_group_id")
+    if gkey is None:
+        imp.warn(res.where, "its security_group_id is not in the export: rule dropped")
+        return
+    g = imp.group(gkey, res.path)
+    where = res.where
+    if v["nic_type"].text().lower() == "internet":
+        imp.warn(where, "nic_type internet is a classic-network rule for the public NIC; a "
+                 "lab is a VPC: rule dropped")
+        return
+    owner = v["source_group_owner_account"].text()
+    if owner:
+        imp.warn(where, f"source_security_group_id belongs to account {short(owner)}: "
+                 "another account's group")
+    protocol = v["ip_protocol"].scalar()
+    ports = v["port_range"].scalar()
+    if protocol_or_none(protocol) in (ICMP, ICMPV6) and str(ports or "") not in ("", "-1/-1"):
+        imp.warn(where, f"ICMP port_range {short(str(ports))} (type/code) cannot be "
+                 "represented: the rule matches all ICMP")
+        ports = None
+    prefix = tf.ref(res, "prefix_list_id")
+    ipv6 = v["ipv6_cidr_ip"].text()
+    rule = imp.rule(
+        where, direction=v["type"].text(), action=v["policy"].text() or "accept",
+        priority=v["priority"].scalar(), protocol=protocol, ports=ports,
+        ethertype="IPv6" if ipv6 else None,
+        remotes=[("cidr", v["cidr_ip"].text()), ("cidr", ipv6),
+                 ("group", tf.ref(res, "source_security_group_id")),
+                 ("prefix_list", prefix)],
+        description=v["description"].description())
+    imp.add_rule(g, res.address, rule)
+
+
+def _prefix_list(imp: Importer, tf: Terraform, res: Resource):
+    v = res.values
+    pl = imp.prefix_list(tf.key(res))
+    pl.cloud_name = v["prefix_list_name"].text() or None
+    pl.entries = address_group_entries(imp, res.where, [e["cidr"] for e in v["entry"].objects()])
+
+
+def _vpc(imp: Importer, tf: Terraform, res: Resource):
+    v = res.values
+    ipv6 = v["ipv6_cidr_block"]
+    if not ipv6.text():
+        ipv6 = next((b["ipv6_cidr_block"] for b in v["ipv6_cidr_blocks"].objects()
+                     if b["ipv6_cidr_block"].text()), ipv6)
+    network(imp, tf, res, name=v["vpc_name"].text() or v["name"].text(),
+            cidr=v["cidr_block"], ipv6=ipv6)
+
+
+def _vswitch(imp: Importer, tf: Terraform, res: Resource):
+    v = res.values
+    network(imp, tf, res, name=v["vswitch_name"].text() or v["name"].text(),
+            cidr=v["cidr_block"], ipv6=v["ipv6_cidr_block"], vpc_attr="vpc_id")
+
+
+def _instance(imp: Importer, tf: Terraform, res: Resource):
+    v = res.values
+    ipv6 = next(iter(v["ipv6_addresses"].texts()), None)
+    imp.instances.append(Instance(
+        v["instance_name"].text() or res.address.rsplit(".", 1)[-1], res.where,
+        [(tf.ref(res, "vswitch_id"), v["private_ip"].text() or None, ipv6)],
+        tf.refs(res, "security_groups")))
+
+
+_READERS = {"alicloud_security_group": _group, "alicloud_security_group_rule": _rule,
+            "alicloud_ecs_prefix_list": _prefix_list, "alicloud_vpc": _vpc,
+            "alicloud_vswitch": _vswitch, "alicloud_instance": _instance}

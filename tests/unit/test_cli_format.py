@@ -1,0 +1,147 @@
+"""The command line's text output (sgnet.cli_format, pure): each verb's result dict as the
+lines a person reads, byte for byte as before the formatting left cli.py (the expected texts
+were produced by the code before the move)."""
+
+from sgnet import cli_format as fmt
+
+REC_OK = {"src": "web1", "src_ip": "10.0.1.10", "dst": "db1", "dst_ip": "10.0.2.10",
+          "protocol": "tcp", "port": 3306, "family": "ipv4", "expected": "allow",
+          "observed": "allow", "detail": "refused", "match": True,
+          "decided_by": {"why": "ingress on db1: group db rule 0 allows tcp/3306 from web"}}
+REC_BAD = {"src": "internet", "src_ip": "203.0.113.10", "dst": "web1", "dst_ip": "10.0.1.10",
+           "protocol": "icmp", "port": None, "family": "ipv4", "expected": "deny",
+           "observed": "allow", "detail": "echo reply", "match": False,
+           "decided_by": {"why": "ingress on web1: no rule allows it (the default)"}}
+MATRIX = {"lab": "fmt", "results": [REC_OK, REC_BAD, dict(REC_OK, src="db1", dst="web1",
+          src_ip="10.0.2.10", dst_ip="10.0.1.10", observed="deny", expected="deny",
+          detail="filtered")],
+          "summary": {"total": 3, "correct": 2, "wrong": 1}}
+STATUS = {"lab": "fmt", "provider": "huawei",
+          "hosts": [{"name": "hv1", "simulated": True, "address": None, "transport": "local",
+                     "instances": 1},
+                    {"name": "hv2", "simulated": False, "address": "192.0.2.5",
+                     "transport": "ssh", "instances": 0}],
+          "instances": [{"name": "web1", "up": True, "namespace": "fmt-web1", "host": "hv1",
+                         "conntrack_entries": 2,
+                         "enis": [{"ifname": "eth0", "subnet": "front", "ip": "10.0.1.10",
+                                   "ipv6": "fd00::10", "groups": ["web", "default"],
+                                   "rules": {"ingress": 3, "egress": 1}},
+                                  {"ifname": "eth1", "subnet": "back", "ip": "10.0.2.11",
+                                   "ipv6": None, "groups": ["db"],
+                                   "rules": {"ingress": 2, "egress": 0}}]}],
+          "externals": [{"name": "internet", "up": False, "ip": "203.0.113.10",
+                         "ipv6": None}]}
+HITS = {"lab": "fmt", "rules": [
+    {"rule": 0, "group": "web", "text": "ingress allow tcp/80 from 0.0.0.0/0", "packets": 12,
+     "instances": {"web2": 5, "web1": 7}},
+    {"rule": "default", "group": "web", "packets": 0, "instances": {}}]}
+DIFF = {"lab": "fmt", "changed": "new.yaml", "clone": "fmtc",
+        "summary": {"gained": 1, "lost": 1, "clone_mismatches": 1}, "unchanged": 10,
+        "gained": [dict(REC_OK, before="deny", after="allow", confirmed=True)],
+        "lost": [dict(REC_BAD, before="allow", after="deny", confirmed=False)]}
+CHANGES = [{"lab": "fmt", "change": "rule add web ingress allow udp/53", "sessions_cut": 0,
+            "instances_updated": ["web1", "web2"]},
+           {"lab": "fmt", "change": "detach web2 web", "sessions_cut": 3,
+            "instances_updated": []}]
+EXPLAIN = {"src": "internet", "src_ip": "203.0.113.10", "dst": "web1", "dst_ip": "10.0.1.10",
+           "protocol": "tcp", "port": 80, "family": "ipv4", "expected": "allow",
+           "steps": [{"direction": "egress", "verdict": "allow", "why": "externals send anything"},
+                     {"direction": "ingress", "eni": "eth0", "verdict": "allow",
+                      "why": "group web rule 0 allows tcp/80 from 0.0.0.0/0"}]}
+FINDINGS = [{"severity": "error", "group": "web", "rule": 2, "message": "open to the world"},
+            {"severity": "info", "group": "db", "rule": None, "message": "no members"}]
+
+# -- the texts (golden) ----------------------------------------------------------------
+RECORD_OK = (
+    'web1 (10.0.1.10) -> db1 (10.0.2.10) tcp/3306: observed allow (refused), expected allow\n'
+    '  decided by: ingress on db1: group db rule 0 allows tcp/3306 from web')
+RECORD_MISMATCH = (
+    'internet (203.0.113.10) -> web1 (10.0.1.10) icmp: observed allow (echo reply), expected '
+    'deny   <-- MISMATCH\n'
+    '  decided by: ingress on web1: no rule allows it (the default)')
+MATRIX_TEXT = (
+    'lab fmt, IPv4: 3 flows, 2 as expected, 1 wrong\n'
+    '\n'
+    'tcp/3306        web1       db1   (rows: source)\n'
+    'web1               ·     allow\n'
+    'db1             deny         ·\n'
+    'internet           ·         ·\n'
+    '\n'
+    'icmp            web1       db1   (rows: source)\n'
+    'web1               ·         ·\n'
+    'db1                ·         ·\n'
+    'internet      allow!         ·\n'
+    '\n'
+    "allow = the destination answered; deny = silence; X! = observed X, the provider's rules "
+    'say otherwise\n'
+    '\n'
+    'mismatches:\n'
+    '  internet (203.0.113.10) -> web1 (10.0.1.10) icmp: observed allow (echo reply), expected '
+    'deny   <-- MISMATCH\n'
+    '    decided by: ingress on web1: no rule allows it (the default)')
+EMPTY_MATRIX = 'lab fmt: no flows to probe'
+STATUS_TEXT = (
+    'lab fmt (huawei)\n'
+    '  host hv1 (simulated, local): 1 instances\n'
+    '  host hv2 (192.0.2.5, ssh): 0 instances\n'
+    '  web1  [up] namespace fmt-web1 on hv1, conntrack entries 2\n'
+    '    eth0 front 10.0.1.10 fd00::10 groups web, default (rules in 3, out 1)\n'
+    '    eth1 back 10.0.2.11 groups db (rules in 2, out 0)\n'
+    '  internet  [DOWN] external 203.0.113.10')
+HITS_TEXT = (
+    'lab fmt: packets matched per rule (new connections; replies pass as established)\n'
+    '        12  web rule 0: ingress allow tcp/80 from 0.0.0.0/0  [web1 7, web2 5]\n'
+    '         0  web default:   []')
+DIFF_TEXT = (
+    'lab fmt with the groups of new.yaml: 1 flows gained, 1 lost, 10 unchanged (confirmed on '
+    'clone fmtc: 1 mismatches)\n'
+    '  gained web1 -> db1 tcp/3306: deny -> allow (confirmed); ingress on db1: group db rule 0 '
+    'allows tcp/3306 from web\n'
+    '  lost   internet -> web1 icmp: allow -> deny (NOT confirmed: observed allow); ingress on '
+    'web1: no rule allows it (the default)')
+CHANGE_TEXT = (
+    'lab fmt: rule add web ingress allow udp/53: applied; instances updated: web1, web2; '
+    'tracked sessions cut: 0')
+NO_CHANGE_TEXT = (
+    'lab fmt: detach web2 web: applied; instances updated: none (no ruleset changed); tracked '
+    'sessions cut: 3')
+EXPLAIN_TEXT = (
+    'internet (203.0.113.10) -> web1 (10.0.1.10) tcp/80 ipv4: expected allow\n'
+    '  egress: allow - externals send anything\n'
+    '  ingress on eth0: allow - group web rule 0 allows tcp/80 from 0.0.0.0/0\n'
+    '  replies of an allowed flow pass whatever the reverse rules say (stateful)')
+
+
+def test_a_record_names_both_verdicts_and_marks_a_mismatch():
+    assert fmt.format_record(REC_OK) == RECORD_OK
+    assert fmt.format_record(REC_BAD) == RECORD_MISMATCH
+
+
+def test_matrix_grids_per_port_then_the_mismatches():
+    assert fmt.format_matrix(MATRIX) == MATRIX_TEXT
+    assert fmt.format_matrix({"lab": "fmt", "results": [], "summary": {}}) == EMPTY_MATRIX
+
+
+def test_status_and_rule_hits():
+    assert fmt.format_status(STATUS) == STATUS_TEXT
+    assert fmt.format_hits(HITS) == HITS_TEXT
+
+
+def test_diff_change_and_explain():
+    assert fmt.format_diff(DIFF) == DIFF_TEXT
+    assert [fmt.format_change(c) for c in CHANGES] == [CHANGE_TEXT, NO_CHANGE_TEXT]
+    assert fmt.format_explain(EXPLAIN) == EXPLAIN_TEXT
+
+
+def test_one_line_summaries():
+    assert fmt.format_findings(FINDINGS) == ("error   web rule 2: open to the world\n"
+                                             "info    db: no members")
+    assert fmt.format_findings([]) == "no findings"
+    assert fmt.format_removed({"a": ["a-x", "a--gw"], "b": []}) == (
+        "lab a: removed 2 namespaces\nlab b: removed 0 namespaces")
+    assert fmt.format_removed({}) == "no lab to remove"
+    assert fmt.format_import({"output": "x.yaml", "groups": 3, "instances": 0,
+                              "warnings": ["w"]}) == ("wrote x.yaml: 3 groups, 0 instances, "
+                                                      "1 warnings")
+    assert fmt.format_report({"output": "r.html", "summary": {"total": 9, "wrong": 2}}) == (
+        "wrote r.html: 9 flows, 2 wrong")

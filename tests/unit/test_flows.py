@@ -1,0 +1,149 @@
+"""Flows and records (sgnet.core.flows), without the kernel: which flows a matrix probes,
+what is expected of them, the records the session answers with, and diff's comparison."""
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sgnet.core import flows
+from sgnet.core.errors import LabError
+from sgnet.core.evaluator import Evaluator
+from sgnet.core import labspec
+
+LABS = Path(__file__).parents[1] / "labs"
+
+
+def _raw(name="golden.yaml"):
+    return yaml.safe_load((LABS / name).read_text())
+
+
+def _lab(raw, source="lab.yaml"):
+    return labspec.parse(copy.deepcopy(raw), source)
+
+
+def test_parse_proto():
+    assert flows.parse_proto("tcp/22", 4) == (6, 22)
+    assert flows.parse_proto(" UDP/53 ", 4) == (17, 53)
+    assert flows.parse_proto("icmp", 6) == (58, None)  # ping over IPv6 is ICMPv6
+    assert flows.parse_proto("47", 4) == (47, None)
+    for bad, words in (("tcp", "needs a port"), ("icmp/3", "has no ports"),
+                       ("icmpv6", "needs -6"), ("tcp/٢٢", "ASCII"), ("all", "unknown"),
+                       ("300", "unknown")):
+        with pytest.raises(LabError, match=words) as e:
+            flows.parse_proto(bad, 4, "--ports")
+        assert str(e.value).startswith("--ports ")
+
+
+def test_matrix_flows_every_pair_but_self_and_external_to_external():
+    raw = _raw()
+    raw["externals"].append({"name": "office2", "ip": "203.0.113.6"})
+    lab = _lab(raw)
+    got = flows.matrix_flows(lab, ["tcp/22", "icmp"], 4)
+    names = ["web1", "db1", "office1", "office2"]
+    assert flows.endpoints(lab, 4) == names
+    pairs = [(s, d) for s in names for d in names
+             if s != d and not {s, d} <= {"office1", "office2"}]
+    assert got == [(s, d, p, port, 4) for s, d in pairs for p, port in ((6, 22), (1, None))]
+    assert flows.matrix_flows(lab, None, 4, ["web1"], ["db1"]) == [
+        ("web1", "db1", p, port, 4) for p, port in map(
+            lambda t: flows.parse_proto(t, 4), flows.DEFAULT_PORTS)]
+    # only endpoints with an address of the family: db1 has no IPv6
+    assert "db1" not in flows.endpoints(lab, 6)
+
+
+def test_a_tcp_segment_without_syn_is_expected_denied_whatever_the_rules():
+    lab = _lab(_raw())
+    ev = Evaluator(lab)
+    syn = flows.expectation(ev, "office1", "web1", 6, 80, 4)
+    assert syn.verdict == "allow"
+    assert flows.with_tcp_flags(syn, "S") is syn
+    ack = flows.with_tcp_flags(syn, "A")
+    assert ack.verdict == "deny" and "TCP flags A" in ack.decided_by.why
+    assert syn.verdict == "allow"  # the evaluator's answer is not changed
+    udp = flows.expectation(ev, "office1", "web1", 17, 53, 4)
+    assert flows.with_tcp_flags(udp, "A") is udp
+
+
+def test_expectation_names_the_wrong_end():
+    ev = Evaluator(_lab(_raw()))
+    with pytest.raises(LabError, match="^DST 'nosuch': not an instance"):
+        flows.expectation(ev, "web1", "nosuch", 6, 22, 4)
+    with pytest.raises(LabError, match="^DST 'db1': has no IPv6 address"):
+        flows.expectation(ev, "web1", "db1", 6, 22, 6)
+
+
+def test_verdict_and_matrix_records():
+    lab = _lab(_raw())
+    exp = flows.expectation(Evaluator(lab), "office1", "web1", 6, 22, 4)
+    rec = flows.verdict_record(exp, "deny", "filtered", lab)
+    assert list(rec) == ["src", "dst", "src_ip", "dst_ip", "protocol", "port", "family",
+                         "expected", "observed", "detail", "match", "decided_by"]
+    assert rec["protocol"] == "tcp" and rec["family"] == "ipv4" and rec["match"] is (
+        exp.verdict == "deny")
+    m = flows.matrix_result("tgold", [rec, dict(rec, match=False)])
+    assert m["summary"] == {"total": 2, "correct": 1 if rec["match"] else 0,
+                            "wrong": 1 if rec["match"] else 2}
+    e = flows.explanation(exp)
+    assert e["expected"] == exp.verdict and e["steps"] and "observed" not in e
+
+
+def test_diff_takes_the_groups_of_the_other_file_and_compares():
+    raw, changed = _raw(), _raw()
+    changed["security_groups"][0]["rules"][1]["ports"] = "22,8000-8080"  # web: 80 closed
+    changed["security_groups"][1]["rules"][0]["ports"] = 5433  # db: 5432 -> 5433
+    changed["instances"][1]["security_groups"] = ["db", "default"]
+    # web1's ENI on db1's subnet, where its packets to db1 leave, joins web
+    changed["instances"][0]["secondary_enis"][0]["security_groups"] = ["db", "web"]
+    merged = flows.with_groups_of(copy.deepcopy(raw), changed)
+    assert merged["security_groups"] == changed["security_groups"]
+    assert merged["instances"][1]["security_groups"] == ["db", "default"]
+    assert merged["instances"][0]["secondary_enis"][0]["security_groups"] == ["db", "web"]
+    assert merged["instances"][0]["subnet"] == raw["instances"][0]["subnet"]
+    before, after = Evaluator(_lab(raw)), Evaluator(_lab(merged))
+    fl = [("web1", "db1", 6, 5432, 4), ("web1", "db1", 6, 5433, 4),
+          ("office1", "web1", 6, 80, 4), ("office1", "web1", 6, 8000, 4)]
+    gained, lost, same = flows.compare(before, after, fl)
+    assert [g[0] for g in gained] == [fl[1]] and [x[0] for x in lost] == [fl[2]]
+    assert same == 2
+    records = [{"src": f[0], "dst": f[1], "protocol": "tcp", "port": f[3], "family": "ipv4",
+                "observed": v, "detail": "", "match": True}
+               for f, v in zip(fl, ("deny", "allow", "deny", "allow"))]
+    d = flows.diff_result("tgold", "changed.yaml", "dclone", fl, records, (gained, lost, same))
+    assert [r["port"] for r in d["gained"]] == [5433] and d["gained"][0]["confirmed"]
+    assert d["lost"][0]["before"] == "allow" and d["lost"][0]["confirmed"]
+    assert d["summary"] == {"flows": 4, "gained": 1, "lost": 1, "clone_mismatches": 0}
+
+
+def test_rule_hits_add_up_per_rule_and_instance():
+    lab = _lab(_raw())
+    counters = {"web1": [["input", "x", 9, 9], ["web_in", "web rule 1", 3, 300],
+                         ["web_in", "no connection: drop", 1, 40]],
+                "db1": [["db_in", "db rule 0", 2, 200], ["db_in", "web rule 1", 1, 100]]}
+    rows = flows.rule_hits(lab, counters)
+    assert [(r["group"], r["rule"]) for r in rows] == [
+        ("(implicit)", "no connection: drop"), ("db", 0), ("web", 1)]
+    web = rows[2]
+    assert (web["packets"], web["bytes"], web["instances"]) == (4, 400, {"web1": 3, "db1": 1})
+    assert web["text"] == lab.groups["web"].rules[1].text() and "text" not in rows[0]
+
+
+def test_status_record():
+    lab = _lab(_raw())
+    st = flows.status_record(lab, Evaluator(lab), lambda n: f"tgold-{n}",
+                             {"web1": True, "db1": False, "office1": True}, {"web1": 7}, {})
+    web1, db1 = st["instances"]
+    assert (web1["up"], web1["conntrack_entries"], db1["conntrack_entries"]) == (True, 7, None)
+    assert [e["groups"] for e in web1["enis"]] == [["web", "default"], ["db"]]
+    assert st["externals"][0]["namespace"] == "tgold-office1" and "hosts" not in st
+    assert "host" not in web1
+    assert st["groups"]["db"]["members"] == ["web1/eth1", "db1/eth0"]
+
+
+def test_run_options():
+    bounds = {"probe_timeout": 60, "jobs": 1024}
+    flows.check_run(0.5, None, bounds)
+    for timeout, jobs in ((0, None), (float("nan"), None), (True, None), (1, 0), (1, 2.0)):
+        with pytest.raises(LabError):
+            flows.check_run(timeout, jobs, bounds)
