@@ -93,7 +93,8 @@ def labs(draw, provider, name="thyp"):
             inst["secondary_enis"] = [{"subnet": "s2" if subnet == "s1" else "s1",
                                        "security_groups": group_choice()}]
         instances.append(inst)
-    externals = EXTERNALS[:draw(st.integers(1, 2))]
+    # copies: labs_over_hosts adds "host" to them
+    externals = [dict(x) for x in EXTERNALS[:draw(st.integers(1, 2))]]
     return {"name": name, "provider": provider,
             "vpcs": [{"name": "vpc-h", "cidr": "10.60.0.0/16", "ipv6_cidr": "fd00:60::/48",
                       "subnets": SUBNETS}],
