@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from helpers.netns_dir import namespaces
+
 KERNEL_FOLDERS = {"kernel", "multihost"}
-NETNS_DIR = "/run/netns"  # where named namespaces are mounted (iproute2's convention)
 
 
 def pytest_collection_modifyitems(items):
@@ -22,17 +23,9 @@ def pytest_runtest_setup(item):
                     "(sudo scripts/test.sh)")
 
 
-def _namespaces() -> set:
-    # Read the directory rather than import sgnet.kernel: pure tests import nothing of the shell.
-    try:
-        return set(os.listdir(NETNS_DIR))
-    except FileNotFoundError:
-        return set()
-
-
 @pytest.fixture(scope="session", autouse=True)
 def no_namespace_left_behind():
-    before = _namespaces()
+    before = set(namespaces())
     yield
-    left = _namespaces() - before
+    left = set(namespaces()) - before
     assert not left, f"tests left namespaces behind: {sorted(left)}"

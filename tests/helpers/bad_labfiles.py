@@ -8,13 +8,13 @@ refuses the same, before anything is built).
 from __future__ import annotations
 
 import copy
-import os
 import re
 
 import pytest
 import yaml
 
-NETNS_DIR = "/run/netns"
+from helpers.netns_dir import namespaces
+
 
 LAB = "terr"  # this module's lab name: no namespace "terr-..." may ever appear
 
@@ -515,9 +515,7 @@ CASES = [
 
 def lab_namespaces() -> list:
     """This module's lab's namespaces (read from the directory: no kernel module imported)."""
-    if not os.path.isdir(NETNS_DIR):
-        return []
-    return sorted(n for n in os.listdir(NETNS_DIR) if n.startswith(LAB + "-"))
+    return namespaces(LAB + "-")
 
 
 def write_lab(tmp_path, mutate):

@@ -22,12 +22,12 @@ from pathlib import Path
 
 import yaml
 
+from helpers.netns_dir import namespaces
 from sgnet import cli
 
 TIMEOUT = 20.0  # seconds a limited case may take
 MEMORY = 1 << 30  # bytes of address space a limited case may use
 MAX_STDERR = 4096  # characters: a value is quoted cut, never whole
-NETNS_DIR = "/run/netns"  # where named namespaces are mounted (iproute2's convention)
 RUN = Path("/run/sgnet")  # the default state directory
 CORPUS = Path(__file__).parents[1] / "fuzz" / "cli_cases.txt"
 LABS = Path(__file__).parents[1] / "labs"
@@ -91,13 +91,6 @@ def small_lab(name, instances, closed=False):
         for i in raw["instances"]:
             i["security_groups"] = ["closed"]
     return raw
-
-
-def namespaces(prefix: str = "") -> list:
-    try:
-        return sorted(n for n in os.listdir(NETNS_DIR) if n.startswith(prefix))
-    except FileNotFoundError:
-        return []
 
 
 def take_down(labs):

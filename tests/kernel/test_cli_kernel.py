@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers.cli import lab_file, sgnet, take_down
+from helpers.cli import lab_file, sgnet
 from sgnet.kernel import netns
 
 pytestmark = pytest.mark.kernel
@@ -27,13 +27,6 @@ def web_lab(name="tcli"):
 
 def namespaces(lab):
     return netns.list_names(f"{lab}-")
-
-
-@pytest.fixture
-def cleanup():
-    names = []
-    yield names
-    take_down(names)
 
 
 def test_cli_verbs_end_to_end(tmp_path, cleanup):

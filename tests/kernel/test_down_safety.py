@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from helpers.cli import BAD_NAMES, RUN, lab_file, sgnet, small_lab, take_down
+from helpers.cli import BAD_NAMES, RUN, lab_file, sgnet, small_lab
 from sgnet import state
 from sgnet.core.errors import LabError
 from sgnet.kernel import netns
@@ -101,13 +101,6 @@ def _cmdline(pid: int) -> bytes:
 def _processes_running(marker: bytes) -> list:
     return [int(p) for p in os.listdir("/proc")
             if p.isdigit() and marker in _cmdline(int(p)) and not _gone(int(p))]
-
-
-@pytest.fixture
-def cleanup():
-    names = []
-    yield names
-    take_down(names)
 
 
 def test_down_removes_exactly_one_lab(tmp_path, cleanup):

@@ -156,6 +156,15 @@ class Terraform:
         keys = self._refs(res, expressions[attr])
         return keys[0] if len(keys) == 1 else None
 
+    def rule_group(self, imp, res: Resource):
+        """The group a rule resource belongs to (its security_group_id), or None when the
+        export does not hold it: the rule is then dropped, with a warning."""
+        gkey = self.ref(res, "security_group_id")
+        if gkey is None:
+            imp.warn(res.where, "its security_group_id is not in the export: rule dropped")
+            return None
+        return imp.group(gkey, res.path)
+
     def refs(self, res: Resource, attr: str) -> list:
         """A list of ids: the value when fully known, else the configuration's references."""
         node = res.values[attr]

@@ -50,11 +50,9 @@ def _group(imp: Importer, tf: Terraform, res: Resource):
 
 def _rule(imp: Importer, tf: Terraform, res: Resource):
     v = res.values
-    gkey = tf.ref(res, "security_group_id")
-    if gkey is None:
-        imp.warn(res.where, "its security_group_id is not in the export: rule dropped")
+    g = tf.rule_group(imp, res)
+    if g is None:
         return
-    g = imp.group(gkey, res.path)
     where = res.where
     if v["nic_type"].text().lower() == "internet":
         imp.warn(where, "nic_type internet is a classic-network rule for the public NIC; a "

@@ -57,13 +57,12 @@ def _group(imp: Importer, tf: Terraform, res: Resource):
 
 def _rule(imp: Importer, tf: Terraform, res: Resource):
     v = res.values
-    gkey = tf.ref(res, "security_group_id")
-    if gkey is None:
-        imp.warn(res.where, "its security_group_id is not in the export: rule dropped")
+    g = tf.rule_group(imp, res)
+    if g is None:
         return
     rid = v["id"].text() or res.address
     remotes = {attr: tf.ref(res, attr) for attr in ("remote_group_id", "remote_address_group_id")}
-    imp.add_rule(imp.group(gkey, res.path), rid,
+    imp.add_rule(g, rid,
                  rule_fields(imp, res.where, v, True, terraform=True, remotes=remotes), True)
 
 
