@@ -56,7 +56,6 @@ def _exchange(family: int, probes: list, timeout: float, capture=None) -> dict:
         out.setsockopt(socket.SOL_IP, socket.IP_HDRINCL, 1)
     # SOCK_DGRAM: the packet without its link-layer header, i.e. from the IP header on;
     # ETH_P_ALL, as only such a tap also sees what leaves (for --pcap)
-    ethertype = ETH_P_IP if family == 4 else ETH_P_IPV6
     ins = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(ETH_P_ALL))
     ins.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 1 << 24)
     ins.setblocking(False)
@@ -72,17 +71,26 @@ def _exchange(family: int, probes: list, timeout: float, capture=None) -> dict:
         deadline = time.monotonic() + timeout
         if capture is not None:
             deadline += 0.05  # let the packet socket see our own probes go out, too
-        while len(answers) < len(tags) or capture is not None:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            if not select.select([ins], [], [], left)[0]:
-                break
-            _receive(ins, family, ethertype, tags, answers, capture)
+        _collect(ins, deadline, family, tags, answers, capture)
     finally:
         out.close()
         ins.close()
     return answers
+
+
+def _collect(ins, deadline: float, family: int, tags: set, answers: dict, capture):
+    """Read answers until all are in or `deadline` (time.monotonic) has passed. What is
+    queued on the socket is always read before giving up: on a loaded machine this child
+    may run again only after the deadline, with answers that came in time waiting."""
+    ethertype = ETH_P_IP if family == 4 else ETH_P_IPV6
+    while True:
+        _receive(ins, family, ethertype, tags, answers, capture)
+        if len(answers) == len(tags) and capture is None:
+            return
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([ins], [], [], left)[0]:
+            _receive(ins, family, ethertype, tags, answers, capture)
+            return
 
 
 def _receive(ins, family: int, ethertype: int, tags: set, answers: dict, capture):
