@@ -177,10 +177,15 @@ def _flow_verbs(verb):
 
 def _file_verbs(verb):
     """import, lint, exec: lab files without a kernel, and a command inside a lab."""
-    s = verb("import", "turn exported cloud configurations (Alibaba, Huawei, Terraform JSON) "
-             "into a lab file")
+    s = verb("import", "turn exported cloud configurations (Alibaba, Huawei, Terraform .tf "
+             "files or `terraform show -json`) into a lab file")
     s.add_argument("--from", dest="kind", required=True, choices=list(KINDS))
-    s.add_argument("files", nargs="+", metavar="FILE")
+    s.add_argument("files", nargs="+", metavar="FILE",
+                   help="export files; for terraform also .tf files or directories")
+    s.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                   help="terraform: a variable's value (repeatable)")
+    s.add_argument("--var-file", action="append", default=[], metavar="FILE.tfvars",
+                   help="terraform: a file of variable values (repeatable)")
     s.add_argument("-o", "--output", required=True, metavar="LAB.yaml")
     s.add_argument("--name", default="imported", help="the lab's name (1-8 chars [a-z0-9])")
     s = verb("lint", "least-privilege and consistency findings on a lab file's groups (no "
@@ -364,7 +369,7 @@ def _status(args) -> int:
 def _import(args) -> int:
     from sgnet.io.importers.files import import_files
     from sgnet.core.labspec import parse
-    res = import_files(args.kind, args.files, args.name)
+    res = import_files(args.kind, args.files, args.name, args.var, args.var_file)
     lab = parse(res.lab, args.output)  # what is written always reads back
     with _writing("-o", args.output), open(args.output, "w", encoding="utf-8") as f:
         f.write(res.to_yaml())

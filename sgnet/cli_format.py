@@ -4,16 +4,27 @@ prints, as the lines a person reads. Used by `sgnet.cli` only."""
 from __future__ import annotations
 
 
+MAX_LISTED = 20  # flows listed under a matrix whose verdict depends on a reading
+
+
 def _port(r) -> str:
     return f"/{r['port']}" if r["port"] is not None else ""
+
+
+def format_readings(r) -> list:
+    """The other readings of the documents under which the flow's verdict differs."""
+    return [f"depends on the reading: with {o['setting']}: {o['value']} (this lab: "
+            f"{o['lab_value']}) it would be {o['verdict']} - {o['decided_by']['why']}"
+            for o in r.get("readings", [])]
 
 
 def format_record(r) -> str:
     """One probed flow: both verdicts and the deciding rule."""
     mark = "" if r["match"] else "   <-- MISMATCH"
-    return (f"{r['src']} ({r['src_ip']}) -> {r['dst']} ({r['dst_ip']}) {r['protocol']}"
-            f"{_port(r)}: observed {r['observed']} ({r['detail']}), expected "
-            f"{r['expected']}{mark}\n  decided by: {r['decided_by']['why']}")
+    return "\n  ".join([f"{r['src']} ({r['src_ip']}) -> {r['dst']} ({r['dst_ip']}) "
+                        f"{r['protocol']}{_port(r)}: observed {r['observed']} ({r['detail']}),"
+                        f" expected {r['expected']}{mark}",
+                        f"decided by: {r['decided_by']['why']}"] + format_readings(r))
 
 
 def _grids(results: list) -> list:
@@ -21,7 +32,8 @@ def _grids(results: list) -> list:
     names = list(dict.fromkeys(n for r in results for n in (r["src"], r["dst"])))
     keys = list(dict.fromkeys(r["protocol"] + _port(r) for r in results))
     cells = {(r["protocol"] + _port(r), r["src"], r["dst"]):
-             r["observed"] + ("" if r["match"] else "!") for r in results}
+             r["observed"] + ("" if r["match"] else "!") + ("*" if r.get("readings") else "")
+             for r in results}
     w = max(8, max(len(n) for n in names) + 2)
     srcs = [n for n in names if any(r["src"] == n for r in results)]
     dsts = [n for n in names if any(r["dst"] == n for r in results)]
@@ -45,10 +57,21 @@ def format_matrix(m) -> str:
     lines += _grids(results)
     lines.append("allow = the destination answered; deny = silence; "
                  "X! = observed X, the provider's rules say otherwise")
+    dependent = [r for r in results if r.get("readings")]
+    if dependent:
+        lines.append("X* = the documents can be read another way, and that reading gives "
+                     "this flow another verdict (README: Where the documents disagree)")
     wrong = [r for r in results if not r["match"]]
     if wrong:
         lines.append("\nmismatches:")
         lines += ["  " + format_record(r).replace("\n", "\n  ") for r in wrong]
+    if dependent:
+        lines.append(f"\nverdicts that depend on the reading ({len(dependent)}):")
+        for r in dependent[:MAX_LISTED]:
+            lines.append(f"  {r['src']} -> {r['dst']} {r['protocol']}{_port(r)}: expected "
+                         f"{r['expected']}; " + "; ".join(format_readings(r)))
+        if len(dependent) > MAX_LISTED:
+            lines.append(f"  ... and {len(dependent) - MAX_LISTED} more (--json lists all)")
     return "\n".join(lines)
 
 
@@ -84,6 +107,7 @@ def format_diff(d) -> str:
             ok = "confirmed" if r["confirmed"] else f"NOT confirmed: observed {r['observed']}"
             lines.append(f"  {title:6s} {r['src']} -> {r['dst']} {r['protocol']}{_port(r)}: "
                          f"{r['before']} -> {r['after']} ({ok}); {r['decided_by']['why']}")
+            lines += [f"         {line}" for line in format_readings(r)]
     return "\n".join(lines)
 
 
@@ -109,6 +133,7 @@ def format_explain(e) -> str:
     for s in e["steps"]:
         where = f" on {s['eni']}" if s.get("eni") else ""
         lines.append(f"  {s['direction']}{where}: {s['verdict']} - {s['why']}")
+    lines += [f"  {line}" for line in format_readings(e)]
     lines.append("  replies of an allowed flow pass whatever the reverse rules say (stateful)")
     return "\n".join(lines)
 

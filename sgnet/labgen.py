@@ -21,6 +21,9 @@ EXTERNALS = [
 ]
 PREFIX_LISTS = [{"name": "pl", "entries": ["203.0.113.0/24", "10.60.2.0/25",
                                            "2001:db8::/64", "fd00:60:0:1::/64"]}]
+# Alibaba's prefix lists hold one address family (CreatePrefixList): the same entries, split.
+PREFIX_LISTS_BY_FAMILY = [{"name": "pl4", "entries": ["203.0.113.0/24", "10.60.2.0/25"]},
+                          {"name": "pl6", "entries": ["2001:db8::/64", "fd00:60:0:1::/64"]}]
 CIDRS = {4: ["0.0.0.0/0", "10.60.0.0/16", "10.60.1.0/24", "10.60.2.0/25", "10.60.2.128/25",
              "203.0.113.10", "198.51.100.0/24", "10.60.1.2", "10.60.2.3"],
          6: ["::/0", "fd00:60::/48", "fd00:60:0:1::/64", "fd00:60:0:2::/64",
@@ -33,7 +36,7 @@ BUILTIN = {name: [g.name for g in get_profile(name).builtin_groups()] for name i
 
 
 @st.composite
-def rules(draw, group_names, referable):
+def rules(draw, group_names, referable, split_prefix_lists=False):
     family = draw(st.sampled_from([4, 6]))
     protocol = draw(st.sampled_from(["tcp", "udp", "all", "icmp" if family == 4 else "icmpv6"]))
     r = {"direction": draw(st.sampled_from(["ingress", "egress"])),
@@ -50,7 +53,7 @@ def rules(draw, group_names, referable):
     elif kind == "group" and referable:
         r["remote_group"] = draw(st.sampled_from(referable + ["self"]))
     elif kind == "prefix_list":
-        r["remote_prefix_list"] = "pl"
+        r["remote_prefix_list"] = f"pl{family}" if split_prefix_lists else "pl"
     return r
 
 
@@ -74,8 +77,11 @@ def labs(draw, provider, name="thyp"):
     for b in BUILTIN[provider]:
         types[b] = "basic"
     referable = [n for n in names + BUILTIN[provider] if types[n] != "advanced"]
+    alibaba = provider == "alibaba"
     for g in groups:
-        g["rules"] = draw(st.lists(rules(names, referable), max_size=5))
+        # an Alibaba advanced group's rules reference no group (AuthorizeSecurityGroup)
+        refs = [] if types[g["name"]] == "advanced" else referable
+        g["rules"] = draw(st.lists(rules(names, refs, alibaba), max_size=5))
 
     def group_choice():
         pool = names + BUILTIN[provider]
@@ -98,7 +104,8 @@ def labs(draw, provider, name="thyp"):
     return {"name": name, "provider": provider,
             "vpcs": [{"name": "vpc-h", "cidr": "10.60.0.0/16", "ipv6_cidr": "fd00:60::/48",
                       "subnets": SUBNETS}],
-            "prefix_lists": PREFIX_LISTS, "security_groups": groups,
+            "prefix_lists": PREFIX_LISTS_BY_FAMILY if alibaba else PREFIX_LISTS,
+            "security_groups": groups,
             "instances": instances, "externals": externals}
 
 

@@ -221,9 +221,11 @@ class Compiler:
                     if kind == "ported":
                         ex.append(_m(_meta("l4proto"), {"set": [6, 17]}))
                         key.append({"payload": {"protocol": "th", "field": "dport"}})
+                    # an implicit entry (the provider's own, no group) sorts first
                     who = sorted({(owners[b].group, owners[b].rule) for b in group},
-                                 key=lambda gr: (gr[0], gr[1]))
-                    label = ", ".join(f"{g} {r}" for g, r in who[:6]) + \
+                                 key=lambda gr: (gr[0] or "", -1 if gr[1] is None else gr[1]))
+                    label = ", ".join(f"{g} {r}" if g is not None else "implicit"
+                                      for g, r in who[:6]) + \
                         (f" +{len(who) - 6}" if len(who) > 6 else "")
                     ex += [_m({"concat": key}, "@" + name), {"counter": None}, verdict]
                     rules.append(self._rule(chain, ex, f"merged {len(who)} rules: {label}"))

@@ -4,14 +4,23 @@ Pure Python, no kernel. A flow is judged at the source's egress (if the source i
 instance) and at the destination's ingress (if the destination is an instance); both must
 allow it. Groups are stateful: the replies of an allowed flow pass whatever the reverse
 direction's rules say, so only the initiating direction is judged.
+
+Where the documents can be read two ways (sgnet.core.readings), a flow is also judged under
+every other reading of the lab's provider, and its expectation lists those that give another
+verdict (Expectation.readings). The other readings' decision lists are made once per ENI,
+only for a lab and an ENI where they can differ, and a flow is judged again only where it
+can be decided otherwise.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Optional
 
+from sgnet.core import readings
 from sgnet.core.model import Lab
 from sgnet.providers import get_profile
 
@@ -42,11 +51,28 @@ class Decision:
 
 
 @dataclass
+class OtherReading:
+    """The verdict a flow would get under another reading of the documents."""
+
+    setting: str
+    value: str  # the other reading
+    lab_value: str  # the reading the lab uses
+    verdict: str
+    decided_by: Decision
+
+    def to_dict(self):
+        return {"setting": self.setting, "value": self.value, "lab_value": self.lab_value,
+                "verdict": self.verdict, "decided_by": self.decided_by.to_dict(),
+                "sources": readings.source_urls(self.setting, self.value)}
+
+
+@dataclass
 class Expectation:
     flow: Flow
     verdict: str
     decided_by: Decision
     steps: list = field(default_factory=list)  # the decisions of each direction judged
+    readings: list = field(default_factory=list)  # OtherReading: only those that differ
 
 
 class Endpoint:
@@ -80,17 +106,86 @@ def entry_matches(lab: Lab, entry, family, protocol, port, peer) -> bool:
     return _remote_matches(lab, entry.remote, family, peer)
 
 
+def _with_setting(lab: Lab, setting: str, value: str) -> Lab:
+    """The lab read another way: the same objects, one setting changed (the membership
+    sets, which no setting changes, shared)."""
+    other = dataclasses.replace(lab, settings={**lab.settings, setting: value})
+    other.__dict__["_member_sets"] = lab.__dict__.setdefault("_member_sets", {})
+    return other
+
+
+def _extra(longer: list, shorter: list):
+    """The entries of `longer` that are not in `shorter` if `shorter` is `longer` with
+    those left out (a flow that matches none of them is decided alike), else None."""
+    extra, k = [], 0
+    for e in longer:
+        if k < len(shorter) and e == shorter[k]:
+            k += 1
+        else:
+            extra.append(e)
+    return extra if k == len(shorter) else None
+
+
+def _telling(a, b):
+    """Entries a flow must match for lists `a` and `b` (DecisionList) to decide it
+    otherwise: None if no flow can, True if any may. One list is the other with entries
+    added: those entries. The same entries reordered: a flow matches the same ones in both,
+    so only one that matches entries of both actions can differ; the entries of the rarer
+    action tell."""
+    if a.entries == b.entries and a.default == b.default:
+        return None
+    if a.default != b.default:
+        return True
+    if len(a.entries) == len(b.entries):
+        if Counter(a.entries) != Counter(b.entries):
+            return True
+        denies = [e for e in a.entries if e.action == "deny"]
+        allows = [e for e in a.entries if e.action != "deny"]
+        return min(denies, allows, key=len) or None
+    longer, shorter = (a, b) if len(a.entries) > len(b.entries) else (b, a)
+    return _extra(longer.entries, shorter.entries) or True
+
+
+class _Other:
+    """Another reading of one setting: its evaluator, and per ENI and direction how its
+    decision list differs from the lab's (_telling)."""
+
+    def __init__(self, lab, setting, value):
+        self.setting, self.value = setting, value
+        self.lab_value = readings.value(lab, setting)
+        self.evaluator = Evaluator(_with_setting(lab, setting, value), judge_readings=False)
+        self.diffs = {}
+
+    def diff(self, mine: "Evaluator", eni, direction):
+        key = (eni.instance, eni.index, direction)
+        d = self.diffs.get(key, self)
+        if d is self:
+            d = self.diffs[key] = _telling(mine.decision_list(eni, direction),
+                                           self.evaluator.decision_list(eni, direction)) \
+                if readings.eni_may_differ(self.setting, eni) else None
+        return d
+
+
 class Evaluator:
-    def __init__(self, lab: Lab):
+    def __init__(self, lab: Lab, judge_readings: bool = True):
         self.lab = lab
         self.profile = get_profile(lab.provider)
         self._lists = {}
+        self._judge_readings = judge_readings
+        self._others = None  # [_Other], made on the first flow that has groups
 
     def decision_list(self, eni, direction):
         key = (eni.instance, eni.index, direction)
         if key not in self._lists:
             self._lists[key] = self.profile.decision_list(self.lab, eni, direction)
         return self._lists[key]
+
+    def others(self) -> list:
+        """The other readings under which some flow of the lab can be judged otherwise."""
+        if self._others is None:
+            self._others = [_Other(self.lab, s, v) for s, v in readings.alternatives(self.lab)
+                            if self._judge_readings and readings.may_differ(self.lab, s)]
+        return self._others
 
     # -- endpoints --------------------------------------------------------------
     def resolve(self, name_or_ip: str, family: int) -> Endpoint:
@@ -147,7 +242,6 @@ class Evaluator:
         src_eni = self.egress_eni(src, dst.address) if src.kind == "instance" else None
         src_addr = src_eni.address(family) if src_eni else src.address
         flow = Flow(src.name, dst.name, protocol, port, family, str(src_addr), str(dst.address))
-        steps = []
         if src.kind == "external" and dst.kind == "external":
             d = Decision("none", "allow", None, None, "between external hosts: no group applies")
             return Expectation(flow, "allow", d, [d])
@@ -155,13 +249,44 @@ class Evaluator:
             d = Decision("route", "deny", None, None,
                          f"{src.vpc} and {dst.vpc} are different VPCs: no route between them")
             return Expectation(flow, "deny", d, [d])
+        ends = (src_eni, dst.eni, family, protocol, port, src_addr, dst.address)
+        exp = Expectation(flow, *self.judge_ends(*ends))
+        for other in self.others():
+            r = self._other_reading(other, exp.verdict, ends)
+            if r is not None:
+                exp.readings.append(r)
+        return exp
+
+    def judge_ends(self, src_eni, dst_eni, family, protocol, port, src_addr, dst_addr):
+        """(verdict, deciding decision, steps) of a flow between two ends in one VPC:
+        egress at the source's ENI, then ingress at the destination's (None: an external)."""
+        steps = []
         if src_eni is not None:
-            d = self.judge(src_eni, "egress", family, protocol, port, dst.address)
+            d = self.judge(src_eni, "egress", family, protocol, port, dst_addr)
             steps.append(d)
             if d.verdict == "deny":
-                return Expectation(flow, "deny", d, steps)
-        if dst.kind == "instance":
-            d = self.judge(dst.eni, "ingress", family, protocol, port, src_addr)
+                return "deny", d, steps
+        if dst_eni is not None:
+            d = self.judge(dst_eni, "ingress", family, protocol, port, src_addr)
             steps.append(d)
-            return Expectation(flow, d.verdict, d, steps)
-        return Expectation(flow, "allow", steps[-1], steps)
+            return d.verdict, d, steps
+        return "allow", steps[-1], steps
+
+    def _tells(self, other: _Other, eni, direction, family, protocol, port, peer) -> bool:
+        """Can the other reading's list of this ENI decide the flow otherwise?"""
+        if eni is None:
+            return False
+        d = other.diff(self, eni, direction)
+        return d is True or (d is not None and any(
+            entry_matches(self.lab, e, family, protocol, port, peer) for e in d))
+
+    def _other_reading(self, other: _Other, verdict: str, ends):
+        """The flow under another reading, if its verdict differs there (else None)."""
+        src_eni, dst_eni, family, protocol, port, src_addr, dst_addr = ends
+        if not (self._tells(other, src_eni, "egress", family, protocol, port, dst_addr) or
+                self._tells(other, dst_eni, "ingress", family, protocol, port, src_addr)):
+            return None  # decided alike: the lists agree wherever this flow can match
+        v, d, _ = other.evaluator.judge_ends(*ends)
+        if v == verdict:
+            return None
+        return OtherReading(other.setting, other.value, other.lab_value, v, d)

@@ -111,7 +111,7 @@ def with_tcp_flags(exp: Expectation, tcp_flags: str) -> Expectation:
     through, whatever the rules."""
     if tcp_flags.upper() == "S" or exp.flow.protocol != TCP:
         return exp
-    return dataclasses.replace(exp, verdict="deny", decided_by=Decision(
+    return dataclasses.replace(exp, verdict="deny", readings=[], decided_by=Decision(
         "ingress", "deny", None, None,
         f"TCP flags {tcp_flags}: a segment of no connection is dropped as invalid (only a "
         "SYN opens a connection)"))
@@ -123,18 +123,28 @@ def _flow_fields(flow) -> dict:
             "family": f"ipv{flow.family}"}
 
 
+def _readings(exp: Expectation) -> dict:
+    """{"readings": [...]} where another reading of the documents (sgnet.core.readings)
+    gives the flow another verdict: the setting, that reading, the lab's, the verdict and
+    rule there, the reading's sources; {} where every reading agrees."""
+    return {"readings": [r.to_dict() for r in exp.readings]} if exp.readings else {}
+
+
 def explanation(exp: Expectation) -> dict:
-    """`explain`'s answer: the flow, the verdict, the deciding rule and every step."""
+    """`explain`'s answer: the flow, the verdict, the deciding rule and every step (and
+    the other readings that would decide otherwise)."""
     return dict(_flow_fields(exp.flow), expected=exp.verdict,
                 decided_by=exp.decided_by.to_dict(),
-                steps=[dict(d.to_dict(), verdict=d.verdict, eni=d.eni) for d in exp.steps])
+                steps=[dict(d.to_dict(), verdict=d.verdict, eni=d.eni) for d in exp.steps],
+                **_readings(exp))
 
 
 # -- what was observed -------------------------------------------------------------------------
 def verdict_record(exp: Expectation, observed: str, detail: str, lab) -> dict:
     """A verdict record (contract §3); over several hosts, where each end runs."""
     out = dict(_flow_fields(exp.flow), expected=exp.verdict, observed=observed, detail=detail,
-               match=exp.verdict == observed, decided_by=exp.decided_by.to_dict())
+               match=exp.verdict == observed, decided_by=exp.decided_by.to_dict(),
+               **_readings(exp))
     if lab.hosts:  # externals too
         out["src_host"] = lab.host_of(exp.flow.src)
         out["dst_host"] = lab.host_of(exp.flow.dst)
@@ -142,10 +152,14 @@ def verdict_record(exp: Expectation, observed: str, detail: str, lab) -> dict:
 
 
 def matrix_result(lab_name: str, records: list) -> dict:
+    """A matrix run's answer; `summary.reading_dependent` (only when some are) counts the
+    flows whose verdict another reading of the documents would change."""
     wrong = sum(1 for r in records if not r["match"])
-    return {"lab": lab_name, "results": records,
-            "summary": {"total": len(records), "correct": len(records) - wrong,
-                        "wrong": wrong}}
+    summary = {"total": len(records), "correct": len(records) - wrong, "wrong": wrong}
+    dependent = sum(1 for r in records if r.get("readings"))
+    if dependent:
+        summary["reading_dependent"] = dependent
+    return {"lab": lab_name, "results": records, "summary": summary}
 
 
 # -- the lab itself ---------------------------------------------------------------------------
@@ -251,7 +265,8 @@ def diff_result(lab_name: str, changed_path: str, clone: str, flows: list, recor
         return {"src": r["src"], "dst": r["dst"], "protocol": r["protocol"],
                 "port": r["port"], "family": r["family"], "before": a.verdict,
                 "after": b.verdict, "observed": r["observed"], "detail": r["detail"],
-                "confirmed": r["observed"] == b.verdict, "decided_by": b.decided_by.to_dict()}
+                "confirmed": r["observed"] == b.verdict, "decided_by": b.decided_by.to_dict(),
+                **_readings(b)}
 
     rows_gained, rows_lost = [row(x) for x in gained], [row(x) for x in lost]
     wrong = sum(1 for r in records if not r["match"])

@@ -18,7 +18,7 @@ import gc
 import ipaddress
 import re
 
-from sgnet.core import values
+from sgnet.core import readings, values
 from sgnet.core.errors import _NO_VALUE, MAX_SHOWN, FieldError, short
 from sgnet.core.model import (Eni, External, Group, Host, Instance, Lab, PrefixList, Remote, Rule,
                               Subnet, Vpc)
@@ -54,7 +54,8 @@ HOST_KEYS = ("name", "address", "simulated", "transport", "ssh_host", "ssh_user"
 TRANSPORTS = ("ssh", "local")
 HOST_NAME = re.compile(r"^[a-z0-9]{1,8}$")
 PLACEMENTS = ("round-robin",)
-SETTINGS_KEYS = ("conntrack_timeout",)
+# conntrack_timeout, then the settings that choose how a document is read (sgnet.core.readings)
+SETTINGS_KEYS = ("conntrack_timeout",) + tuple(readings.settings())
 MAX_TIMEOUT = 432000  # the kernel's own TCP established default, 5 days
 
 # -- bounds ------------------------------------------------------------------------------------
@@ -293,6 +294,7 @@ def _parse(raw, source):
         if t is not None and bounded_int(t, 1, MAX_TIMEOUT, strings=False) is None:
             p.fail("settings.conntrack_timeout", "not a timeout in seconds", t,
                    f"1-{MAX_TIMEOUT}")
+        _check_readings(p, raw["settings"], provider)
 
     vpcs = _parse_vpcs(p, raw)
     prefix_lists = _parse_prefix_lists(p, raw)
@@ -314,6 +316,22 @@ def _parse(raw, source):
     _refuse_foreign_group_keys(p, raw, profile)
     profile.validate(lab, raw, p.fail)
     return lab
+
+
+def _check_readings(p, settings, provider):
+    """A reading's setting: one of its values, in a lab of its provider (a setting another
+    provider's lab would silently ignore is refused instead)."""
+    for key in readings.settings():
+        if key not in settings:
+            continue
+        reading, v = readings.BY_SETTING[key], settings[key]
+        if reading.provider != provider:
+            p.fail(f"settings.{key}", f"applies to provider {reading.provider} only; this lab's "
+                   f"provider is {provider}", v, f"no settings.{key} in a {provider} lab")
+        names = [x.name for x in reading.values]
+        if not isinstance(v, str) or v not in names:
+            p.fail(f"settings.{key}", "unknown reading", v,
+                   ", ".join(names) + f" (default {reading.default})")
 
 
 def _parse_hosts(p, raw) -> list:

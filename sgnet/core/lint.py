@@ -3,15 +3,21 @@
 The source documents advise: follow least privilege (SSH from specific addresses, not
 0.0.0.0/0), keep rules simple and clear, keep internal services (MySQL, Redis) off groups
 reachable from the Internet. Each finding names the group and rule and has a severity:
-error (exposed to the world), warning (a rule that never decides, duplicates and
-contradictions, near a provider limit), info (unused groups).
+error (a service attackers look for, or every protocol, open to the world: the services and
+their sources are sgnet.core.exposed_ports), warning (a service only a public server of its
+kind opens, a rule that never decides, duplicates and contradictions, near a provider limit),
+info (unused groups, egress to every address on every port, rules without a description).
+Findings are sorted (severity, group, rule) and each says a thing once: one exposure finding
+per rule and severity, one egress and one description finding per group.
 """
 
 from __future__ import annotations
 
 import bisect
 import ipaddress
+from functools import partial
 
+from sgnet.core import exposed_ports, readings
 from sgnet.core.labspec import building
 from sgnet.core.model import Lab, Rule
 from sgnet.core.values import PORTED_PROTOCOLS
@@ -19,10 +25,8 @@ from sgnet.providers import get_profile
 from sgnet.providers.base import rule_sort_key
 
 SEVERITIES = ["info", "warning", "error"]
-ADMIN_PORTS = {22: "SSH", 3389: "RDP"}
-DATA_PORTS = {3306: "MySQL", 5432: "PostgreSQL", 6379: "Redis", 27017: "MongoDB",
-              1433: "SQL Server", 1521: "Oracle", 9200: "Elasticsearch", 11211: "memcached",
-              5984: "CouchDB", 9042: "Cassandra", 2379: "etcd", 5601: "Kibana"}
+NAMED = 10  # services named in one finding; the rest are counted ("and 5 more")
+LISTED = 12  # rule index ranges listed in one finding
 
 
 def _finding(severity, group, rule, message):
@@ -73,12 +77,103 @@ def covers(lab: Lab, outer: Rule, inner: Rule) -> bool:
             and _covers_remote(lab, outer, inner))
 
 
-def _port_hits(rule: Rule, ports: dict) -> list:
-    if rule.protocol not in (None, 6):
+def _bounded(names: list, most: int = NAMED) -> str:
+    """'a, b, c' or 'a, b, ... j and 4 more': a list that stays readable."""
+    if len(names) <= most:
+        return ", ".join(names)
+    return f"{', '.join(names[:most])} and {len(names) - most} more"
+
+
+def _exposure(name: str, idx: int, where: str, rule: Rule, closed) -> list:
+    """The findings of an inbound allow rule open to every address of its family, that no
+    earlier deny of its group closes: one per severity, naming the services of
+    sgnet.core.exposed_ports it opens (tcp and udp each as the rule's protocol allows).
+    closed(protocol, first, last): does an earlier deny of the group close those ports to
+    the world? Such a service is not named (Alibaba Cloud Config's risky-ports check: "If the
+    access from the high-risk ports is denied by an inbound rule with a higher priority, the
+    evaluation result is Compliant", alibabacloud.com/help/en/cloud-config/latest/
+    ecs-security-group-risky-ports-check-with-protocol)."""
+    everyone = f"every IPv{rule.family} address"
+    found = []
+    for e, protocols in exposed_ports.hits(rule.protocol, rule.ports):
+        protocols = tuple(p for p in protocols if not closed(p, e.first, e.last))
+        if protocols:
+            found.append((e, protocols))
+    if rule.protocol is None:
+        shown = f", exposing {_bounded([e.label(p) for e, p in found])}" if found else ""
+        return [_finding("error", name, idx, f"{where}: every protocol and port is open to "
+                         f"{everyone}{shown}")]
+    out = []
+    for severity in ("error", "warning"):
+        mine = [(e, p) for e, p in found if e.severity == severity]
+        if not mine:
+            continue
+        kinds = [c for c in exposed_ports.CATEGORIES if any(e.category == c for e, _ in mine)]
+        what = f"{', '.join(kinds)} port{'s' if len(mine) > 1 else ''}"
+        advice = ("allow only specific addresses (least privilege)" if severity == "error"
+                  else "needed only on a public server of that kind: make sure this is one, "
+                  "or allow only specific addresses")
+        out.append(_finding(severity, name, idx, f"{where}: opens "
+                            f"{_bounded([e.label(p) for e, p in mine])} to {everyone}: {what}"
+                            f"; {advice}"))
+    return out
+
+
+def _closed(denies, pos: int, rule: Rule, protocol: int, first: int, last: int) -> bool:
+    """Does a deny before position `pos` close ports first-last of `protocol` to the remote
+    of `rule`?"""
+    probe = Rule("ingress", "allow", rule.priority, rule.family, protocol, ((first, last),),
+                 rule.remote)
+    return denies.first(probe, pos) is not None
+
+
+def _egress(name: str, ordered: list, world) -> list:
+    """Info: the group lets its members reach every address of a family on every protocol
+    and port (an allow-all egress rule that no earlier egress deny of the group narrows).
+    Both providers' default groups do this by design (Huawei: "Default Security Groups and
+    Rules", shared/seeds/000_...; Alibaba's advanced console groups); said once a group."""
+    rules, denied = [], set()
+    for idx, rule in ordered:
+        if rule.direction != "egress":
+            continue
+        if rule.action == "deny":
+            denied.add(rule.family)
+        elif rule.protocol is None and rule.family not in denied and world(rule) and \
+                rule.family not in {r.family for _, r in rules}:
+            rules.append((idx, rule))
+    if not rules:
         return []
-    if rule.ports is None:
-        return list(ports)
-    return [p for p in ports if any(lo <= p <= hi for lo, hi in rule.ports)]
+    rules.sort(key=lambda t: t[0])
+    which = ", ".join(f"rule {idx} (IPv{r.family})" for idx, r in rules)
+    return [_finding("info", name, rules[0][0], f"{which}: egress allows every protocol and "
+                     "port to every address, as the providers' default rules do by design; "
+                     "restrict it if these instances should reach only known destinations")]
+
+
+def _spans(indexes: list) -> list:
+    """[0, 1, 2, 5, 7, 8] -> ['0-2', '5', '7-8']"""
+    out, start = [], None
+    for i, n in enumerate(indexes):
+        if start is None:
+            start = n
+        if i + 1 == len(indexes) or indexes[i + 1] != n + 1:
+            out.append(str(start) if start == n else f"{start}-{n}")
+            start = None
+    return out
+
+
+def _undescribed(name: str, group) -> list:
+    """Info: the rules of a group without a description, in one finding (a group the provider
+    creates is not the user's to describe)."""
+    if group.builtin:
+        return []
+    missing = [i for i, r in enumerate(group.rules) if not r.description.strip()]
+    if not missing:
+        return []
+    n = len(missing)
+    return [_finding("info", name, None, f"{n} of {len(group.rules)} rules "
+                     f"{'have' if n > 1 else 'has'} no description (rule{'s' if n > 1 else ''} "
+                     f"{_bounded(_spans(missing), LISTED)}): say what each one is for")]
 
 
 # -- finding the first rule that covers another, without comparing every pair ------------------
@@ -302,26 +397,10 @@ def _lint(lab: Lab) -> list:
                                    if rule.action == "deny"], world)
         for pos, (idx, rule) in enumerate(ordered):
             where = f"rule {idx} ({rule.text()})"
-            if rule.direction == "ingress" and rule.action == "allow" and world(rule):
-                # exposed unless an earlier deny of this group covers it
-                denied = denies.first(rule, pos) is not None
-                if not denied and rule.protocol is None:
-                    findings.append(_finding(
-                        "error", name, idx, f"{where}: every protocol and port is open to "
-                        f"every IPv{rule.family} address, administrative and database ports "
-                        "included"))
-                elif not denied:
-                    hits = _port_hits(rule, {**ADMIN_PORTS, **DATA_PORTS})
-                    admin = [f"{ADMIN_PORTS[p]} (tcp/{p})" for p in sorted(hits)
-                             if p in ADMIN_PORTS]
-                    data = [f"{DATA_PORTS[p]} (tcp/{p})" for p in sorted(hits) if p in DATA_PORTS]
-                    for kind, names in (("administrative", admin), ("database or cache", data)):
-                        if names:
-                            findings.append(_finding(
-                                "error", name, idx, f"{where}: {', '.join(names)}: "
-                                f"{kind} port{'s' if len(names) > 1 else ''} open to every "
-                                f"IPv{rule.family} address; allow only specific addresses "
-                                "(least privilege)"))
+            if rule.direction == "ingress" and rule.action == "allow" and world(rule) and \
+                    denies.first(rule, pos) is None:  # exposed: no earlier deny covers it
+                findings += _exposure(name, idx, where, rule, partial(
+                    _closed, denies, pos, rule))
             first = everything.first(rule, pos)
             if first is not None:
                 eidx, e = ordered[first]
@@ -341,7 +420,9 @@ def _lint(lab: Lab) -> list:
                         f"({e.text()}): it never decides anything"))
         if name not in used and not group.builtin:
             findings.append(_finding("info", name, None, "no instance or ENI is in this group"))
+        findings += _egress(name, ordered, world) + _undescribed(name, group)
     findings += _near_limits(lab, profile)
+    findings += readings.notes(lab)  # where a limit's documents disagree: the reading used
     order = {s: i for i, s in enumerate(SEVERITIES)}
     return sorted(findings, key=lambda f: (-order[f["severity"]], f["group"] or "",
                                            f["rule"] if f["rule"] is not None else -1))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sgnet.core.readings import value
 from sgnet.core.model import Group, Remote, Rule
 from .base import DecisionList, Entry, Profile, entry_from_rule, rule_sort_key
 
@@ -104,6 +105,7 @@ class AlibabaProfile(Profile):
                          recheck=("ingress", "egress"))
 
     group_fields = AlibabaGroup
+    mixed_prefix_lists = False  # CreatePrefixList: one address family (_check_prefix_lists)
 
     def builtin_groups(self):
         return [Group(DEFAULT_GROUP, rules=default_group_rules(), builtin=True,
@@ -157,6 +159,7 @@ class AlibabaProfile(Profile):
             entries += inner_drop
             return DecisionList(entries, "deny", f"no inbound rule of {names} allowed it: "
                                 "inbound is denied by default")
+        entries = smtp_restriction(lab, eni) + entries  # before every group's rule
         if all(g.extras.type == "basic" for g in groups):
             return DecisionList(entries, "allow", f"no outbound rule of {names} matched: "
                                 "basic groups allow outbound by default")
@@ -179,13 +182,7 @@ class AlibabaProfile(Profile):
                     fail(gpath(name, "inner_access"), "an advanced group isolates its "
                          "members; its inner access cannot be changed", g.extras.inner_access,
                          "drop")
-            for i, r in enumerate(g.rules):
-                if r.remote.kind == "group" and r.remote.value != name and \
-                        lab.groups[r.remote.value].extras.type == "advanced":
-                    idx = i - (len(g.rules) - len(_declared_rules(raw, declared, name)))
-                    fail(gpath(name, f"rules[{idx}].remote_group"), "an advanced group cannot "
-                         "be the remote (authorization object) of another group's rule",
-                         r.remote.value, "a basic group, a CIDR or a prefix list")
+            _check_group_remotes(lab, raw, declared, name, fail)
             raw_g = raw["security_groups"][declared[name]] if name in declared else {}
             if not g.builtin and ("legacy_priority" in raw_g or "http_https" in raw_g):
                 key = "legacy_priority" if "legacy_priority" in raw_g else "http_https"
@@ -193,6 +190,7 @@ class AlibabaProfile(Profile):
             if g.builtin and "created_by" in raw_g:
                 fail(gpath(name, "created_by"), "the default group is created by Alibaba "
                      "Cloud itself", raw_g["created_by"])
+        _check_prefix_lists(lab, raw, fail)
         for inst in lab.instances:
             ii = inst.index  # its place in the file's instances (a search made this quadratic)
             for eni in inst.enis:
@@ -226,3 +224,60 @@ class AlibabaProfile(Profile):
 
 def _declared_rules(raw, declared, name):
     return raw["security_groups"][declared[name]].get("rules") or []
+
+
+def _check_group_remotes(lab, raw, declared, name, fail):
+    """The group remotes of group `name`'s rules. An advanced group's rules reference no
+    group at all, itself included ("You cannot reference security groups as sources or
+    destinations in the rules of advanced security groups", AuthorizeSecurityGroup,
+    https://www.alibabacloud.com/help/en/ecs/api-authorizesecuritygroup; "Rules cannot use a
+    security group as the authorization object. An advanced security group also cannot serve
+    as an authorization object in other groups' rules", ECS "Basic and advanced security
+    groups", https://www.alibabacloud.com/help/en/ecs/user-guide/
+    basic-security-groups-and-advanced-security-groups), and no group's rule references
+    another, advanced, group."""
+    g = lab.groups[name]
+    file_rules = _declared_rules(raw, declared, name) if name in declared else []
+    first = len(g.rules) - len(file_rules)  # the provider's own rules come first
+    for i, r in enumerate(g.rules):
+        if r.remote.kind != "group":
+            continue
+        path = f"security_groups[{declared.get(name)}].rules[{i - first}].remote_group"
+        shown = file_rules[i - first].get("remote_group", r.remote.value) if i >= first \
+            else r.remote.value
+        if g.extras.type == "advanced":
+            fail(path, "the rules of an advanced group cannot reference a security group "
+                 "(itself included)", shown, "a CIDR block or a prefix list")
+        if r.remote.value != name and lab.groups[r.remote.value].extras.type == "advanced":
+            fail(path, "an advanced group cannot be the remote (authorization object) of "
+                 "another group's rule", shown, "a basic group, a CIDR or a prefix list")
+
+
+def _check_prefix_lists(lab, raw, fail):
+    """Each prefix list holds one address family: "You cannot combine IPv4 and IPv6 CIDR
+    blocks in a single prefix list" (CreatePrefixList, whose AddressFamily is IPv4 or IPv6,
+    https://www.alibabacloud.com/help/en/ecs/developer-reference/
+    api-ecs-2014-05-26-createprefixlist)."""
+    for i, pl in enumerate(lab.prefix_lists.values()):  # the file's order
+        families = [net.version for net in pl.entries]
+        for j, fam in enumerate(families):
+            if fam != families[0]:
+                fail(f"prefix_lists[{i}].entries[{j}]", "an Alibaba prefix list holds one "
+                     f"address family; {pl.name} starts with IPv{families[0]} (entries[0])",
+                     raw["prefix_lists"][i]["entries"][j], f"IPv{families[0]} CIDR blocks "
+                     f"only (the IPv{fam} ones in a prefix list of their own)")
+
+
+def smtp_restriction(lab, eni) -> list:
+    """Outbound TCP 25 to outside the VPC, dropped by the cloud whatever the groups say,
+    under the reading alibaba_tcp25_outbound: blocked (the default; sgnet.core.readings:
+    "TCP port 25 is restricted by default for security reasons", ECS "Security group
+    rules", https://www.alibabacloud.com/help/en/ecs/user-guide/security-group-rules).
+    Outside the VPC, a lab has its external hosts only: one entry per external address."""
+    if value(lab, "alibaba_tcp25_outbound") != "blocked":
+        return []
+    why = ("Alibaba Cloud restricts outbound TCP 25 by default (setting "
+           "alibaba_tcp25_outbound: blocked): dropped whatever the groups say")
+    return [Entry("deny", a.version, TCP, ((25, 25),), Remote("cidr", f"{a}/{a.max_prefixlen}"),
+                  None, None, why)
+            for x in lab.externals for a in (x.ip, x.ipv6) if a is not None]

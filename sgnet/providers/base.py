@@ -66,6 +66,9 @@ class Profile:
     # with the lab file's field reader (sgnet.core.labspec.FieldReader). It becomes
     # Group.extras. None: the provider's groups have no fields of their own.
     group_fields = None
+    # May one prefix list hold IPv4 and IPv6 entries together? (Alibaba: no; its validate
+    # refuses a mixed one, and an importer keeps one family's entries and warns of the rest.)
+    mixed_prefix_lists = True
 
     def builtin_groups(self) -> list:
         """Groups the provider creates by itself, with their documented rules."""

@@ -4,10 +4,21 @@ Source: ECS user guide, "Default Security Groups and Rules" (shared/seeds/000_..
 field notes: the groups of an instance are evaluated one after another in attachment order,
 each by priority (1-100, 1 highest) with deny before allow at equal priority; the first
 matching rule decides and nothing matched means deny.
+
+The rules the cloud creates itself (the `default` group's, a new group's, Sys-WebServer's and
+Sys-FullAccess's) carry priority 100, the lowest, while a rule a user adds without a priority
+gets 1: the VPC v3 API's response examples (CreateSecurityGroup, ShowSecurityGroup,
+UpdateSecurityGroup) give the created group's rules `"action": "allow", "priority": 100`:
+CreateSecurityGroup, POST /v3/{project_id}/vpc/security-groups
+(https://support.huaweicloud.com/intl/en-us/api-vpc/vpc_apiv3_0010.html; its response
+example: https://huaweicloud.com/guide/productsdesc-bms_11ec3840ed761bdb9315d86dee88cb9esupport1),
+and ShowSecurityGroup's example, kept in tests/exports/semantics/. So a user's deny at
+priority 1-99 in the same group overrides them.
 """
 
 from __future__ import annotations
 
+from sgnet.core.readings import value
 from sgnet.core.model import Group, Remote, Rule
 from .base import DecisionList, Profile, entry_from_rule, rule_sort_key
 
@@ -15,14 +26,16 @@ ANY4 = Remote("cidr", "0.0.0.0/0")
 ANY6 = Remote("cidr", "::/0")
 TCP = 6
 ICMP = 1
+CREATED_PRIORITY = 100  # the rules Huawei Cloud creates (VPC API v3 examples, see above)
 
 
 def _in(family, protocol=None, ports=None, remote=None, description=""):
-    return Rule("ingress", "allow", 1, family, protocol, ports, remote, description)
+    return Rule("ingress", "allow", CREATED_PRIORITY, family, protocol, ports, remote,
+                description)
 
 
 def _out(family, remote, description=""):
-    return Rule("egress", "allow", 1, family, None, None, remote, description)
+    return Rule("egress", "allow", CREATED_PRIORITY, family, None, None, remote, description)
 
 
 def _self(name):
@@ -99,10 +112,20 @@ class HuaweiProfile(Profile):
         return default_group_rules(group.name)
 
     def decision_list(self, lab, eni, direction):
-        entries = []
-        for gname in eni.groups:  # attachment order
+        """The pages read two ways (sgnet.core.readings, setting huawei_group_order):
+        sequential (the default), group by group in association order, each by priority
+        with deny before allow; aggregated, every rule of the ENI's groups together by
+        priority, deny before allow, association order only breaking ties."""
+        aggregated = value(lab, "huawei_group_order") == "aggregated"
+        items = []
+        for gi, gname in enumerate(eni.groups):  # attachment order
             group = lab.groups[gname]
-            rules = [(i, r) for i, r in enumerate(group.rules) if r.direction == direction]
-            entries += [entry_from_rule(group, i, r) for i, r in sorted(rules, key=rule_sort_key)]
+            for i, r in enumerate(group.rules):
+                if r.direction == direction:
+                    prio, deny, _ = rule_sort_key((i, r))
+                    key = (prio, deny, gi, i) if aggregated else (gi, prio, deny, i)
+                    items.append((key, group, i, r))
+        items.sort(key=lambda t: t[0])
+        entries = [entry_from_rule(group, i, r) for _, group, i, r in items]
         return DecisionList(entries, "deny", f"no {direction} rule of "
                             f"{', '.join(eni.groups)} matched: denied")

@@ -408,6 +408,19 @@ CASES = [
          "security_groups[0].type", "premium", "basic, advanced"),
     case("group-default-rules-not-bool", set_("security_groups[1].default_rules", "yes"),
          "security_groups[1].default_rules", "yes"),
+    # Alibaba (issue 13): a prefix list of one family (CreatePrefixList); an advanced group's
+    # rules reference no group, itself included (AuthorizeSecurityGroup)
+    case("alibaba-prefix-list-mixed-families", set_("provider", "alibaba"),
+         "prefix_lists[0].entries[1]", "2001:db8:1::/48", "IPv4 CIDR blocks only"),
+    case("alibaba-advanced-group-references-a-group",
+         both(set_("provider", "alibaba"), set_("prefix_lists[0].entries", ["203.0.113.0/24"]),
+              set_("security_groups[1].type", "advanced")),
+         "security_groups[1].rules[0].remote_group", "web", "a CIDR block or a prefix list"),
+    case("alibaba-advanced-group-references-itself",
+         both(set_("provider", "alibaba"), set_("prefix_lists[0].entries", ["203.0.113.0/24"]),
+              set_("security_groups[1].type", "advanced"),
+              set_(f"{G1R0}.remote_group", "self")),
+         "security_groups[1].rules[0].remote_group", "self", "a CIDR block or a prefix list"),
     # -- the file itself ---------------------------------------------------------------------------
     case("yaml-syntax-error", text("name: terr\nprovider: huawei\ninstances: - name: web1\n"),
          "line 3", "YAML syntax error"),

@@ -214,3 +214,36 @@ def test_batched_probes_give_the_verdicts_of_one_at_a_time_probes(sgnet_lab):
         single = send.one_at_a_time(spec, timeout=0.5)
         assert (single.observed, single.detail) == (rec["observed"], rec["detail"]), (f, rec)
     assert {r["observed"] for r in batched} == {"allow", "deny"}
+
+
+def test_a_users_deny_at_priority_50_overrides_the_default_groups_rules(sgnet_lab):
+    """The rules Huawei creates carry priority 100 (VPC API v3 examples), so a deny of SSH
+    from the VPC at priority 50 in `default` is matched before its allow-members rule:
+    members no longer reach each other's SSH; other ports, and IPv6 (the deny is IPv4),
+    still pass by the default rules."""
+    lab = sgnet_lab({
+        "name": "h13p1", "provider": "huawei",
+        "vpcs": [{"name": "v", "cidr": "10.13.0.0/16", "ipv6_cidr": "fd00:13::/48",
+                  "subnets": [
+                      {"name": "a", "cidr": "10.13.1.0/24", "ipv6_cidr": "fd00:13:0:1::/64"},
+                      {"name": "b", "cidr": "10.13.2.0/24", "ipv6_cidr": "fd00:13:0:2::/64"}]}],
+        "security_groups": [{"name": "default", "rules": [
+            {"direction": "ingress", "action": "deny", "priority": 50, "protocol": "tcp",
+             "ports": "22", "remote": "10.13.0.0/16", "description": "no SSH inside the VPC"}]}],
+        "instances": [{"name": "vm1", "subnet": "a"}, {"name": "vm2", "subnet": "b"},
+                      {"name": "vm3", "subnet": "a"}],
+        "externals": [{"name": "internet", "ip": "203.0.113.10", "ipv6": "2001:db8::10"}],
+    })
+    for src, dst in (("vm1", "vm2"), ("vm2", "vm1"), ("vm1", "vm3")):
+        v = lab.probe(src, dst, "tcp/22")
+        assert (v.expected, v.observed, v.detail) == ("deny", "deny", "filtered"), dict(v)
+        assert (v.decided_by["group"], v.decided_by["rule"]) == ("default", 4)
+        for proto in ("tcp/80", "udp/53", "icmp"):
+            v = lab.probe(src, dst, proto)
+            assert (v.expected, v.observed) == ("allow", "allow"), dict(v)
+            assert (v.decided_by["group"], v.decided_by["rule"]) == ("default", 0)
+        assert observed(lab, src, dst, "tcp/22", 6) == "allow"
+    assert observed(lab, "internet", "vm1", "tcp/22") == "deny"
+    for family in (4, 6):
+        m = lab.matrix(["tcp/22", "tcp/80", "udp/53", "icmp"], family=family)
+        assert m["summary"]["wrong"] == 0, [r for r in m["results"] if not r.match]

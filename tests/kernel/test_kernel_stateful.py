@@ -39,8 +39,12 @@ def live_lab(provider, name, timeout=None):
         for g in (cli, srv, peers, spare, srvcopy):
             g["default_rules"] = False  # nothing but what is written
     else:
-        for g in (cli, srv, spare, srvcopy):
-            g["type"] = "advanced"  # deny both ways unless a rule allows
+        cli["type"] = "advanced"  # deny both ways unless a rule allows
+        # srv's rule names a group, which an advanced group's rules cannot
+        # (AuthorizeSecurityGroup): the server's groups are basic groups that isolate their
+        # members (an ENI's groups are all basic or all advanced)
+        for g in (srv, spare, srvcopy):
+            g.update(type="basic", inner_access="drop")
     raw = {"name": name, "provider": provider,
            "vpcs": [{"name": "v", "cidr": "10.80.0.0/16", "ipv6_cidr": "fd00:80::/48",
                      "subnets": [{"name": "s", "cidr": "10.80.1.0/24",
@@ -325,7 +329,7 @@ def test_invalid_changes_are_refused_and_change_nothing(sgnet_lab, provider):
         bad += [["rule", "add", name, "vendor", "--direction", "ingress", "--action",
                  "accept", "--protocol", "tcp"],
                 ["attach", name, "other", "vendor"],
-                ["attach", name, "other", "srv"]]  # basic + advanced on one ENI
+                ["attach", name, "other", "cli"]]  # basic + advanced on one ENI
     for args in bad:
         r = cli(*args)
         assert r.returncode == 2, (args, r.stdout, r.stderr)

@@ -92,13 +92,91 @@ def test_refused(groups, instances, field):
     assert e.value.path == field
 
 
-def test_an_advanced_group_may_reference_itself():
-    g = lab([{"name": "a", "type": "advanced", "rules": [
-        {"direction": "ingress", "action": "accept", "remote_group": "self"}]}],
-        [{"name": "x", "security_groups": ["a"]}, {"name": "y", "security_groups": ["a"]}])
+# -- what advanced groups' rules may reference (issue 13, item 6) -------------------------------
+# AuthorizeSecurityGroup: "You cannot reference security groups as sources or destinations in
+# the rules of advanced security groups" (https://www.alibabacloud.com/help/en/ecs/
+# api-authorizesecuritygroup), itself included.
+
+def _advanced(rules, name="a", **kw):
+    return dict(name=name, type="advanced", rules=rules, **kw)
+
+
+@pytest.mark.parametrize("remote,shown", [("self", "self"), ("a", "a"), ("b", "b"),
+                                          ("default", "default")])
+def test_an_advanced_groups_rules_reference_no_group(remote, shown):
+    rules = [{"direction": "ingress", "action": "accept", "protocol": "tcp", "ports": "22",
+              "remote": "10.50.0.0/16"},
+             {"direction": "ingress", "action": "accept", "remote_group": remote}]
+    with pytest.raises(FieldError) as e:
+        lab([_advanced(rules), {"name": "b"}],
+            [{"name": "x", "security_groups": ["a"]}, {"name": "y", "security_groups": ["a"]}])
+    assert e.value.path == "security_groups[0].rules[1].remote_group"
+    assert f"(got '{shown}')" in str(e.value) and "advanced group" in str(e.value)
+    assert str(e.value).startswith("ali.yaml: ")
+
+
+def test_an_advanced_groups_egress_rule_references_no_group_either():
+    rules = [{"direction": "egress", "action": "accept", "remote_group": "self"}]
+    with pytest.raises(FieldError) as e:
+        lab([_advanced(rules, created_by="console")])
+    # the console's rules come first in the group; the path is the file's rule
+    assert e.value.path == "security_groups[0].rules[0].remote_group"
+
+
+def test_an_advanced_group_with_cidr_and_prefix_list_rules_is_accepted():
+    g = lab([_advanced([
+        {"direction": "ingress", "action": "accept", "protocol": "tcp", "ports": "22",
+         "remote": "10.50.1.0/24"},
+        {"direction": "ingress", "action": "accept", "protocol": "tcp", "ports": "443",
+         "remote_prefix_list": "office"}])],
+        [{"name": "x", "security_groups": ["a"]}, {"name": "y", "security_groups": ["a"]}],
+        prefix_lists=[{"name": "office", "entries": ["198.51.100.0/24"]}])
     ev = Evaluator(g)
     assert ev.evaluate("x", "y", 6, 22).verdict == "deny"  # outbound still denied
-    assert ev.decision_list(g.instance("y").primary, "ingress").entries[0].remote.value == "a"
+    assert ev.evaluate("x", "y", 6, 80).verdict == "deny"  # members isolated
+
+
+def test_a_basic_group_may_still_reference_itself_and_other_basic_groups():
+    g = lab([{"name": "b", "inner_access": "drop", "rules": [
+        {"direction": "ingress", "action": "accept", "protocol": "tcp", "ports": "22",
+         "remote_group": "self"},
+        {"direction": "ingress", "action": "accept", "protocol": "tcp", "ports": "80",
+         "remote_group": "default"}]}],
+        [{"name": "x", "security_groups": ["b"]}, {"name": "y", "security_groups": ["b"]}])
+    assert Evaluator(g).evaluate("x", "y", 6, 22).verdict == "allow"
+
+
+# -- prefix lists hold one address family (issue 13, item 7) ------------------------------------
+# CreatePrefixList: "You cannot combine IPv4 and IPv6 CIDR blocks in a single prefix list"
+# (https://www.alibabacloud.com/help/en/ecs/developer-reference/
+# api-ecs-2014-05-26-createprefixlist).
+
+@pytest.mark.parametrize("entries,bad,value", [
+    (["198.51.100.0/24", "2001:db8:1::/48"], 1, "2001:db8:1::/48"),
+    (["2001:db8:1::/48", "2001:db8:2::/48", "203.0.113.7"], 2, "203.0.113.7"),
+])
+def test_a_mixed_prefix_list_is_refused(entries, bad, value):
+    with pytest.raises(FieldError) as e:
+        lab(prefix_lists=[{"name": "v6", "entries": ["2001:db8::/64"]},
+                          {"name": "office", "entries": entries}])
+    assert e.value.path == f"prefix_lists[1].entries[{bad}]"
+    assert f"(got '{value}')" in str(e.value) and "one address family" in str(e.value)
+
+
+def test_single_family_and_empty_prefix_lists_are_accepted():
+    g = lab(prefix_lists=[{"name": "v4", "entries": ["198.51.100.0/24", "203.0.113.0/24"]},
+                          {"name": "v6", "entries": ["2001:db8:1::/48"]},
+                          {"name": "none", "entries": []}])
+    assert set(g.prefix_lists) == {"v4", "v6", "none"}
+
+
+def test_huawei_address_groups_may_still_mix_families():
+    """Huawei's CreateAddressGroup documents ip_set entries of both families (its
+    ip_version notwithstanding): kept as they were."""
+    raw = {"name": "thw", "provider": "huawei",
+           "prefix_lists": [{"name": "office", "entries": ["198.51.100.0/24",
+                                                           "2001:db8:1::/48"]}]}
+    assert len(parse(raw, "h.yaml").prefix_lists["office"].entries) == 2
 
 
 def test_huawei_refuses_alibaba_keys():

@@ -58,10 +58,11 @@ def test_structure_established_first_then_invalid_nd_loopback_dispatch():
 def test_eni_chain_order_follows_the_evaluation_order():
     rs = Compiler(LAB).compile_instance(LAB.instance("web1"))
     comments = [r["comment"] for r in _rules(rs, "in_eth0")]
-    # group web first (attachment order): its API default rules 0-3 (priority 1) and the
-    # file's rules 4-8, by priority, deny before allow at equal priority; then default
-    assert comments == ["web rule 4", "web rule 0", "web rule 1", "web rule 5",
-                        "web rule 6", "web rule 7", "default rule 0", "default rule 1",
+    # group web first (attachment order): the file's rules 4-8 and its API default rules
+    # 0-3 (priority 100, as Huawei creates them), by priority, deny before allow at equal
+    # priority; then default
+    assert comments == ["web rule 4", "web rule 5", "web rule 6", "web rule 7",
+                        "web rule 0", "web rule 1", "default rule 0", "default rule 1",
                         "default: deny"]
     assert [r["comment"] for r in _rules(rs, "in_eth1")] == ["db rule 0", "default: deny"]
     assert [r["comment"] for r in _rules(rs, "out_eth1")] == ["db rule 1", "default: deny"]

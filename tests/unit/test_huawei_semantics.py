@@ -194,3 +194,68 @@ def test_secondary_eni_uses_its_own_groups():
     assert ev.evaluate("internet", "vm", 6, 8080).verdict == "deny"
     e = ev.evaluate("internet", "10.1.2.50", 6, 8080)
     assert (e.verdict, e.decided_by.group) == ("allow", "Sys-FullAccess")
+
+
+# -- the priority of the rules Huawei Cloud creates (issue 13, item 5) -------------------------
+# The VPC API v3 response examples (CreateSecurityGroup, ShowSecurityGroup) give a new group's
+# rules priority 100; a rule a user adds without a priority gets 1.
+
+def test_rules_the_cloud_creates_have_priority_100():
+    lab = lab_with(groups=[{"name": "app"}, {"name": "default", "rules": [
+        {"direction": "ingress", "action": "allow", "protocol": "tcp", "ports": "22",
+         "remote": "203.0.113.0/24"}]}])
+    for name in ("Sys-WebServer", "Sys-FullAccess", "app"):
+        assert {r.priority for r in lab.groups[name].rules} == {100}, name
+    assert [r.priority for r in lab.groups["default"].rules] == [100, 100, 100, 100, 1]
+
+
+def _default_with_ssh_deny(priority):
+    return {"name": "default", "rules": [
+        {"direction": "ingress", "action": "deny", "priority": priority, "protocol": "tcp",
+         "ports": "22", "remote": "10.1.0.0/16", "description": "no SSH inside the VPC"}]}
+
+
+def test_a_users_deny_before_priority_100_overrides_the_default_rules():
+    """`default` plus a deny of SSH from the VPC at priority 50: members no longer reach each
+    other's SSH (in the cloud the deny comes before the default rules' priority 100), other
+    ports still pass by the default rule."""
+    e = _eval([_default_with_ssh_deny(50)], VMS[:2], "vm1", "vm2", 6, 22)
+    assert (e.verdict, e.decided_by.group, e.decided_by.rule) == ("deny", "default", 4)
+    e = _eval([_default_with_ssh_deny(50)], VMS[:2], "vm1", "vm2", 6, 80)
+    assert (e.verdict, e.decided_by.group, e.decided_by.rule) == ("allow", "default", 0)
+    e = _eval([_default_with_ssh_deny(50)], VMS[:2], "vm1", "vm2", 17, 53)
+    assert e.verdict == "allow"
+
+
+def test_at_priority_100_a_users_deny_still_wins_over_the_default_allow():
+    e = _eval([_default_with_ssh_deny(100)], VMS[:2], "vm1", "vm2", 6, 22)
+    assert (e.verdict, e.decided_by.rule) == ("deny", 4)  # deny first at equal priority
+
+
+def test_a_custom_groups_created_rules_yield_to_its_users_rules():
+    app = {"name": "app", "rules": [_r("deny", 99, remote="10.1.0.0/16")]}
+    inst = [{"name": "a1", "subnet": "a", "security_groups": ["app"]},
+            {"name": "a2", "subnet": "b", "security_groups": ["app"]}]
+    assert _eval([app], inst, "a1", "a2", 6, 22).verdict == "deny"
+    assert _eval([app], inst, "a1", "a2", 6, 443).verdict == "allow"
+
+
+def test_the_api_documents_example_group_is_what_sgnet_creates():
+    """The VPC API v3 ShowSecurityGroup example (tests/exports/semantics, a real public
+    sample): a group as the cloud creates it has four rules, all priority 100, and they are
+    the rules sgnet gives a new group (in another order)."""
+    from pathlib import Path
+
+    from sgnet.io.importers.files import import_files
+    sample = Path(__file__).parents[1] / "exports" / "semantics" / \
+        "huawei_v3_show_security_group_doc_example.json"
+    result = import_files("huawei", [str(sample)], "t13")
+    imported = parse(result.lab, "x").groups["security_group_1"]
+    created = lab_with(groups=[{"name": "security_group_1"}]).groups["security_group_1"]
+
+    def key(r):  # no remote (the example's egress rules) is 0.0.0.0/0 or ::/0 (sgnet's)
+        everywhere = r.remote in (Remote("cidr", "0.0.0.0/0"), Remote("cidr", "::/0"))
+        return (r.direction, r.action, r.priority, r.family, r.protocol, r.ports,
+                Remote("any") if everywhere else r.remote)
+    assert {r.priority for r in imported.rules} == {100}
+    assert sorted(map(key, imported.rules), key=str) == sorted(map(key, created.rules), key=str)

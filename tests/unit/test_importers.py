@@ -276,8 +276,9 @@ def test_alibaba_field_variants(tmp_path, fields, expected):
 
 
 @pytest.mark.parametrize("rule_id, fragment, expected", [
-    # classic-network public NIC rule: dropped
-    ("sgr-bp1l00000000000001", "NicType internet", None),
+    # NicType internet: a VPC group's rule is intranet in the cloud: kept, warned
+    ("sgr-bp1l00000000000001", "kept as an intranet rule",
+     ("ingress", "allow", 1, 4, TCP, ((80, 80),), "cidr:0.0.0.0/0")),
     # Alibaba's legacy priority 110: clamped
     ("sgr-bp1l00000000000002", "priority 110",
      ("ingress", "allow", 100, 4, TCP, ((3389, 3389),), "cidr:0.0.0.0/0")),
@@ -639,10 +640,10 @@ def test_terraform_huaweicloud_plan_follows_configuration_references():
     ]
     # delete_default_rules = false: Huawei's default rules are written out, then the plan's
     assert rules(lab, "db") == [
-        ("ingress", "allow", 1, 4, None, None, "group:db"),
-        ("ingress", "allow", 1, 6, None, None, "group:db"),
-        ("egress", "allow", 1, 4, None, None, "cidr:0.0.0.0/0"),
-        ("egress", "allow", 1, 6, None, None, "cidr:::/0"),
+        ("ingress", "allow", 100, 4, None, None, "group:db"),
+        ("ingress", "allow", 100, 6, None, None, "group:db"),
+        ("egress", "allow", 100, 4, None, None, "cidr:0.0.0.0/0"),
+        ("egress", "allow", 100, 6, None, None, "cidr:::/0"),
         ("ingress", "allow", 1, 4, TCP, ((3306, 3306),), "group:web"),
         ("ingress", "allow", 1, 6, TCP, ((3306, 3306),), "cidr:2001:db8:200::/48"),
         ("ingress", "allow", 1, 4, GRE, None, "cidr:192.168.20.0/24"),
@@ -1118,3 +1119,26 @@ def test_mutated_exports_import_or_are_refused(tmp_path, capsys, kind, files, in
         assert str(paths[index]) in err and len(err) < 2000 and not out.exists()
     else:
         assert cli.main(["lint", str(out)]) in (0, 1), capsys.readouterr().err
+
+
+def test_alibaba_mixed_prefix_list_keeps_one_family_reported(tmp_path):
+    """Alibaba prefix lists hold one address family (CreatePrefixList); a hand-written state
+    mixing them keeps the first entry's family, and says what it left out."""
+    state = {"format_version": "1.0", "values": {"root_module": {"resources": [
+        {"address": "alicloud_security_group.g", "mode": "managed",
+         "type": "alicloud_security_group", "name": "g",
+         "values": {"id": "sg-1", "security_group_name": "web"}},
+        {"address": "alicloud_ecs_prefix_list.p", "mode": "managed",
+         "type": "alicloud_ecs_prefix_list", "name": "p",
+         "values": {"id": "pl-1", "entry": [{"cidr": "198.51.100.0/24"},
+                                            {"cidr": "2001:db8::/32"}]}},
+        {"address": "alicloud_security_group_rule.r", "mode": "managed",
+         "type": "alicloud_security_group_rule", "name": "r",
+         "values": {"id": "r1", "security_group_id": "sg-1", "type": "ingress",
+                    "ip_protocol": "tcp", "port_range": "22/22", "prefix_list_id": "pl-1",
+                    "policy": "accept", "priority": 1}}]}}}
+    result, lab = run("terraform", [write(tmp_path, "state.json", state)])
+    assert result.lab["prefix_lists"] == [{"name": "pl-1", "entries": ["198.51.100.0/24"]}]
+    assert warned(result, "mixes IPv4 and IPv6", "kept the IPv4 entries", "2001:db8::/32")
+    assert rules(lab, "web") == [("ingress", "allow", 1, 4, 6, ((22, 22),),
+                                  "prefix_list:pl-1")]

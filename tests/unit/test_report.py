@@ -292,11 +292,13 @@ def test_cell_titles_tell_expected_observed_and_the_deciding_rule(matrix, page):
             assert f"observed: {r['observed']} ({r['detail']})" in title
             assert r["decided_by"]["why"] in title
             assert ("MISMATCH" in title) == (not r["match"])
-    # concrete cells: the web group's own rule 0 decides web1 -> web2 (observed: denied) ...
+    # concrete cells: the web group's HTTP rule (priority 1, before the API's own rules at
+    # priority 100) decides web1 -> web2 (observed: denied) ...
     cell = doc.find("td", data_src="web1", data_dst="web2", data_expected="allow",
                     data_observed="deny")[0][1]
-    assert "web rule 0: ingress allow IPv4 all from group:web" in cell["title"]
-    assert "decided by: ingress, group web, rule 0" in cell["title"]
+    assert "web rule 4: ingress allow IPv4 tcp/80 from 0.0.0.0/0 priority 1 (HTTP from " \
+        "anywhere)" in cell["title"]
+    assert "decided by: ingress, group web, rule 4" in cell["title"]
     assert "MISMATCH" in cell["title"] and "web1 (10.10.1.2) → web2 (10.10.1.3) tcp/80" in \
         cell["title"]
     # ... SSH from the office is the prefix-list rule (its description escaped in the page)
@@ -488,7 +490,7 @@ def test_report_in_a_real_browser(tmp_path, lab, matrix):
     assert len(doc.find("td", cls="cell allow")) + len(doc.find("td", cls="cell deny")) == \
         matrix["summary"]["total"]
     titles = [a["title"] for _, a, _ in mism]
-    assert any("web rule 0: ingress allow IPv4 all from group:web" in t for t in titles)
+    assert any("web rule 4: ingress allow IPv4 tcp/80 from 0.0.0.0/0" in t for t in titles)
     assert all("MISMATCH" in t and "expected: " in t and "observed: " in t for t in titles)
     # ... and the browser's own measurements of it
     check = json.loads(html.unescape(re.search(r'<pre id="layout-check">(.*?)</pre>', dom,

@@ -4,7 +4,9 @@ pure otherwise).
 The package: `files.import_files` is the entry point, `KINDS` (here, importing nothing)
 the kinds it reads; `export` reads a file into typed nodes (bounded JSON, `ExportError`);
 one module per format turns its records into the neutral form (`alibaba`, `huawei`, and
-`terraform` with its providers `terraform_alicloud`, `terraform_huaweicloud`); `normaliser`
+`terraform` with its providers `terraform_alicloud`, `terraform_huaweicloud`; the API
+network listings: `alibaba_topology`, `huawei_topology`, and `api_topology`, which infers
+the subnets and VPCs they do not describe); `normaliser`
 is the one place every format goes through: it normalises each rule and builds the lab
 file's data.
 
@@ -12,10 +14,14 @@ Sources (`kind`):
 
 - ``alibaba``: ECS ``DescribeSecurityGroupAttribute`` responses (one group and its rules each;
   one file per group, or a JSON list of responses), optionally a ``DescribeSecurityGroups``
-  response (group type, managed flag, and the groups that have no attribute file);
+  response or the bare list of its ``SecurityGroup`` records (group type, managed flag, and
+  the groups that have no attribute file); the network: ``DescribeInstances``,
+  ``DescribeNetworkInterfaces`` (each ENI's own groups), ``DescribeVSwitches``,
+  ``DescribeVpcs`` (each a response, a list of responses, or the bare list of its records);
 - ``huawei``: VPC API v3 ``ListSecurityGroupRules`` / ``ShowSecurityGroupRule`` /
   ``ShowSecurityGroup`` / ``ListSecurityGroups`` (names), and the v2.0 (Neutron style)
-  ``security-group-rules`` / ``security-groups`` responses;
+  ``security-group-rules`` / ``security-groups`` responses; the network: ECS ``ShowServer``
+  / ``ListServersDetails`` (``server``, ``servers``), VPC ``ListSubnets`` / ``ListVpcs``;
 - ``terraform``: the JSON of ``terraform show -json`` of a state (``values``) or of a plan
   (``planned_values``; values a plan does not know yet, such as the ids of new resources, are
   followed through the ``configuration`` references), with alicloud or huaweicloud resources.
@@ -24,8 +30,10 @@ Each export shape has one reader that turns its records into neutral fields;
 ``normaliser.Importer.rule`` is the one place that decides what sgnet can represent. Groups
 and rules are imported exactly, in the export's order, with ``default_rules: false`` (the
 export lists every rule the group has). Instances, subnets and addresses come from the
-export where it has them (Terraform); otherwise a small lab is generated: one VPC, one
-subnet, one instance ``vm-<group>`` per group and an ``internet`` external.
+export where it has them (Terraform, the API network listings: the real instance names,
+ENIs, addresses and memberships, a subnet the listings name but do not describe inferred
+around its instances' real addresses, warned); otherwise a small lab is generated: one VPC,
+one subnet, one instance ``vm-<group>`` per group and an ``internet`` external.
 
 What sgnet cannot represent is reported in ``ImportResult.warnings`` (file, group, rule id,
 what and why), never dropped silently. The choices:
@@ -36,8 +44,14 @@ what and why), never dropped silently. The choices:
   type and code (Huawei v2.0 / Terraform ``port_range_min/max`` of an ICMP rule, Alibaba ICMP
   ``PortRange``), an Alibaba port list (``PortRangeListId``), ports on a protocol other than
   TCP or UDP;
-- a rule that cannot exist in a VPC lab, or that cannot be read, is *dropped*: Alibaba
-  ``NicType: internet`` (classic network public NIC rules), an unknown direction, action,
+- Alibaba ``NicType: internet`` is kept as an intranet rule (warned): for a VPC group the
+  cloud sets NicType to intranet and it cannot be modified (AuthorizeSecurityGroup);
+- a port list's empty item (``"22,"``, ``"22,,80"``) is ignored (warned), never read as all
+  ports; a port number given as a JSON number (Huawei's ``"multiport": 333``) is that port;
+  an Alibaba TCP or UDP rule without ``PortRange`` (the API requires one) is all ports,
+  warned;
+- a rule that cannot exist in a VPC lab, or that cannot be read, is *dropped*: an unknown
+  direction, action,
   ethertype or protocol, a malformed CIDR or port range, a CIDR (or a prefix list's entries)
   of the other family than the rule's ethertype, a Huawei v3 rule with ``enabled: false``
   (it has no effect in the cloud either), a rule whose remote is an Alibaba advanced group
@@ -66,8 +80,14 @@ what and why), never dropped silently. The choices:
   outside its subnet, reserved or taken is replaced by the next free one; an instance whose
   subnet is not in the export is placed in the first subnet; an ENI in another VPC than the
   instance's first ENI is left out; an Alibaba instance in basic and advanced groups keeps the
-  groups of its first group's type; a network sgnet refuses (e.g. a VPC outside the private
-  ranges) is replaced by the generated one.
+  groups of its first group's type (per ENI); a network sgnet refuses (e.g. a VPC outside the
+  private ranges, VPCs that overlap) is replaced by the generated one;
+- the API listings: an ENI's further private addresses become that many ``secondary_ips``
+  (sgnet chooses their addresses); an ENI attached to no instance, a classic-network
+  instance and Huawei floating addresses (EIPs) are left out; a Huawei server's group given
+  by name only is the export's group of that name (ambiguous: the first; missing: an empty
+  placeholder of that name); a secondary ENI without its DescribeNetworkInterfaces record
+  takes the instance's vswitch and groups (each warned).
 
 Bad input. Every field is read through one accessor (`export.Node`) that knows the field's
 JSON path and checks its JSON type; a malformed export is refused (`ExportError`, exit 2)

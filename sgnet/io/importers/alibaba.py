@@ -10,43 +10,68 @@ Per rule: the remote is ``Source*`` of an ingress rule, ``Dest*`` of an egress r
 Alibaba documents that ``SourceCidrIp`` prevails over ``SourceGroupId``, and that the prefix
 list is ignored when either is given (the order of `remotes` below). What has no lab field
 (``SourcePortRange``, the local address, ICMP ``PortRange``, ``PortRangeListId``) is lifted
-with a warning; ``NicType: internet`` (classic network public NIC) rules are dropped.
+with a warning. ``NicType: internet`` is kept as an intranet rule (warned): AuthorizeSecurityGroup
+documents that for a security group of the VPC type NicType can only be intranet (the
+internet value is for classic network groups), so the cloud applies the rule as intranet.
+https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-authorizesecuritygroup
+
+The network, with the groups in the same import (`alibaba_topology`): ``DescribeInstances``,
+``DescribeNetworkInterfaces``, ``DescribeVSwitches`` and ``DescribeVpcs`` responses.
 """
 
 from __future__ import annotations
 
 from typing import Optional
 
-from sgnet.core.values import ICMP, ICMPV6
+from sgnet.core.values import ICMP, ICMPV6, PORTED_PROTOCOLS
+from sgnet.io.importers import alibaba_topology
 from sgnet.io.importers.export import Node, short, show, unrecognised
 from sgnet.io.importers.normaliser import Group, Importer, Rule, protocol_or_none
 
 GROUP_TYPES = {"normal": "basic", "enterprise": "advanced"}  # SecurityGroupType
+# AuthorizeSecurityGroup, NicType: "If the security group is in a VPC, the parameter is set
+# to intranet by default and cannot be modified"; "For a security group of the VPC type, you
+# can set the NicType parameter only to intranet" (AlibabaCloudDocs/ecs, intl.en-US/API
+# Reference/Security groups/AuthorizeSecurityGroup.md; the page of the module's docstring).
+NIC_TYPE_INTERNET = ("{field} internet is for a classic network group's public NIC; in a VPC "
+                     "group the cloud applies the rule as intranet: kept as an intranet rule")
+
+
+EXPECTED = ("one of these ECS / VPC API responses (or a JSON list of them, or the bare "
+            "list of records of one): DescribeSecurityGroupAttribute (SecurityGroupId, "
+            "Permissions.Permission[]), DescribeSecurityGroups (SecurityGroups.SecurityGroup[]), "
+            "DescribeInstances (Instances.Instance[]), DescribeNetworkInterfaces "
+            "(NetworkInterfaceSets.NetworkInterfaceSet[]), DescribeVSwitches "
+            "(VSwitches.VSwitch[]), DescribeVpcs (Vpcs.Vpc[])")
 
 
 def read(docs: list) -> Importer:
-    """The groups and rules of (path, Node) DescribeSecurityGroupAttribute and
-    DescribeSecurityGroups responses."""
+    """The groups and rules, and the network, of (path, Node) API responses."""
     imp = Importer("alibaba")
+    network = alibaba_topology.Collected()
     for path, data in docs:
-        _read_file(imp, path, data)
+        _read_file(imp, network, path, data)
     if not imp.alibaba_list_seen:
         imp.warnings.append("no DescribeSecurityGroups export given: the group types are "
                             "unknown, every group is taken as a basic group")
+    network.build(imp)
     return imp
 
 
-def _read_file(imp: Importer, path: str, data: Node):
+def _read_file(imp: Importer, network, path: str, data: Node):
     docs = data.items() if isinstance(data.value, list) else [data]
     for doc in docs:
         if doc.has("Permissions"):
             _attribute(imp, path, doc)
         elif doc.has("SecurityGroups"):
-            _groups(imp, path, doc)
-        else:
-            raise unrecognised(path, "alibaba", "a DescribeSecurityGroupAttribute response "
-                               "(SecurityGroupId, Permissions.Permission[]) or a "
-                               "DescribeSecurityGroups response (SecurityGroups.SecurityGroup[])")
+            _groups(imp, path, doc["SecurityGroups"]["SecurityGroup"])
+        elif doc.has("SecurityGroup") and not doc.has("SecurityGroupId"):
+            _groups(imp, path, doc["SecurityGroup"])  # SecurityGroups alone
+        elif doc.has("SecurityGroupId") and doc.is_object():
+            _groups(imp, path, Node([doc.value], path, doc.parent, doc.key), bare=doc)
+        elif not network.read(path, doc):
+            raise unrecognised(path, "alibaba", EXPECTED + f"; got {show(doc.value)}"
+                               + (f" at {doc.path}" if doc.path else ""))
 
 
 def inner_access(imp, where, g: Group, value: Node):
@@ -64,10 +89,11 @@ def inner_access(imp, where, g: Group, value: Node):
     g.inner_access, g.inner_access_from = v, where
 
 
-def _groups(imp: Importer, path: str, doc: Node):
-    """DescribeSecurityGroups: type (normal/enterprise), ServiceManaged, names."""
+def _groups(imp: Importer, path: str, records: Node, bare: Optional[Node] = None):
+    """DescribeSecurityGroups: type (normal/enterprise), ServiceManaged, names (`records`:
+    SecurityGroups.SecurityGroup[]; `bare`: one record of a bare list of them)."""
     imp.alibaba_list_seen = True
-    for item in doc["SecurityGroups"]["SecurityGroup"].objects(required=True):
+    for item in ([bare] if bare is not None else records.objects(required=True)):
         gid = item["SecurityGroupId"].required_text("every group has an id")
         g = imp.group(gid, path, cloud_name=item["SecurityGroupName"].text() or None)
         where = f"{path}: {g.label}"
@@ -101,9 +127,7 @@ def _attribute(imp: Importer, path: str, doc: Node):
 
 def _permission(imp: Importer, where: str, p: Node) -> Optional[Rule]:
     if p["NicType"].text().lower() == "internet":
-        imp.warn(where, "NicType internet is a classic-network rule for the public NIC; a lab "
-                 "is a VPC: rule dropped")
-        return None
+        imp.warn(where, NIC_TYPE_INTERNET.format(field="NicType"))
     direction = p["Direction"].text()
     ingress = direction.lower() == "ingress"
     there, here = ("Source", "Dest") if ingress else ("Dest", "Source")
@@ -129,6 +153,10 @@ def _permission(imp: Importer, where: str, p: Node) -> Optional[Rule]:
                  "sgnet has no port lists: the rule matches every port")
         ports = None
     protocol = p["IpProtocol"].scalar()
+    if ports in (None, "") and protocol_or_none(protocol) in PORTED_PROTOCOLS and \
+            not f["PortRangeListId"]:
+        imp.warn(where, "no PortRange on a TCP or UDP rule (the API requires one): taken as "
+                 "all ports")
     if protocol_or_none(protocol) in (ICMP, ICMPV6) and str(ports or "") not in ("", "-1/-1"):
         imp.warn(where, f"ICMP PortRange {short(str(ports))} (type/code) cannot be "
                  "represented: the rule matches all ICMP")

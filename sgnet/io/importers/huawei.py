@@ -16,20 +16,29 @@ the rules of a Terraform huaweicloud state or plan (terraform_huaweicloud).
 from __future__ import annotations
 
 from sgnet.core.values import ICMP, ICMPV6
-from sgnet.io.importers.export import Node, short, unrecognised
+from sgnet.io.importers import huawei_topology
+from sgnet.io.importers.export import Node, short, show, unrecognised
 from sgnet.io.importers.normaliser import Importer, protocol_or_none
+
+EXPECTED = ("one of these VPC / ECS API responses: ListSecurityGroupRules / "
+            "ShowSecurityGroupRule (security_group_rules[], security_group_rule), "
+            "ListSecurityGroups / ShowSecurityGroup (security_groups[], security_group), v3 or "
+            "v2.0; ECS ShowServer / ListServersDetails (server, servers[]); ListSubnets / "
+            "ShowSubnet (subnets[], subnet); ListVpcs / ShowVpc (vpcs[], vpc)")
 
 
 def read(docs: list) -> Importer:
-    """The groups and rules of (path, Node) v3 and v2.0 responses."""
+    """The groups and rules, and the network, of (path, Node) responses."""
     imp = Importer("huawei")
+    network = huawei_topology.Collected()
     for path, data in docs:
-        _read_file(imp, path, data)
+        _read_file(imp, network, path, data)
+    network.build(imp)
     return imp
 
 
-def _read_file(imp: Importer, path: str, data: Node):
-    found = False
+def _read_file(imp: Importer, network, path: str, data: Node):
+    found = network.read(path, data) if data.is_object() else False
     if data.is_object():
         if data.has("security_group"):
             _group(imp, path, data["security_group"])
@@ -48,9 +57,7 @@ def _read_file(imp: Importer, path: str, data: Node):
                 _rule(imp, path, r, i)
             found = True
     if not found:
-        raise unrecognised(path, "huawei", "a ListSecurityGroupRules / ListSecurityGroups / "
-                           "ShowSecurityGroup response (v3 or v2.0): security_group_rules[], "
-                           "security_groups[] or security_group")
+        raise unrecognised(path, "huawei", EXPECTED + f"; got {show(data.value)}")
 
 
 def _group(imp: Importer, path: str, item: Node):

@@ -25,6 +25,7 @@ from sgnet.core.values import (ACTIONS, ALL_PORTS_WORDS, ALL_WORDS, EXPORT_PROTO
                                ICMPV6, MAX_PORT, MIN_PORT, PORTED_PROTOCOLS, ValueProblem,
                                parse_ports, parse_protocol, ports_text, protocol_name)
 from sgnet.io import labfile
+from sgnet.providers import get_profile
 from sgnet.io.importers.export import MAX_DIGITS, printable, short, show
 
 ALL_PROTOCOLS = ("",) + ALL_WORDS  # an export's words for every protocol
@@ -143,8 +144,10 @@ class Instance:
     cloud_name: str
     label: str
     enis: list  # [(subnet key, ip, ipv6)], primary first
-    groups: list  # group keys
+    groups: list  # group keys: the primary ENI's, and every ENI's that has none of its own
     name: Optional[str] = None
+    eni_groups: dict = field(default_factory=dict)  # ENI index -> its own group keys
+    secondary_ips: dict = field(default_factory=dict)  # ENI index -> further IPv4 addresses
 
 
 def _text(value) -> str:
@@ -279,6 +282,10 @@ class Importer:
             port_ranges = _ports(ports)
         except ValueError as e:
             raise _Dropped(str(e)) from None
+        if isinstance(ports, str) and "," in ports and \
+                not all(item.strip() for item in ports.split(",")):
+            self.warn(where, f"port list {show(ports)} has an empty item: ignored (the rule "
+                      f"keeps {ports_text(port_ranges) if port_ranges else 'all ports'})")
         if port_ranges is not None and proto not in PORTED_PROTOCOLS:
             what = "ICMP type/code" if proto in (ICMP, ICMPV6) else "ports"
             self.warn(where, f"{what} {show(ports)} on protocol {_protocol_field(proto)} cannot "
@@ -330,11 +337,16 @@ class _LabBuilder:
         self.groups, self.prefix_lists, self.warnings = imp.groups, imp.prefix_lists, \
             imp.warnings
         self.topology = _Topology(imp)
+        # groups the provider makes with documented rules (Huawei: default, Sys-WebServer,
+        # Sys-FullAccess; seed 000): named but not exported, they get those rules
+        self._documented = {g.name for g in get_profile(imp.provider).builtin_groups()} \
+            if imp.provider == "huawei" else set()
 
     def build(self, lab_name: str) -> ImportResult:
         self._declare_referenced()
         self._name_groups()
         self._name_prefix_lists()
+        self._one_family_prefix_lists()
         groups = [self._group_dict(g) for g in self.groups.values()]
         ipv6 = any(r["ethertype"] == "IPv6" for g in groups for r in g["rules"])
         prefix_lists = [{"name": p.name, "entries": list(p.entries or [])}
@@ -359,6 +371,23 @@ class _LabBuilder:
             except FieldError as e:
                 raise self._refused(e) from None
         return ImportResult(lab, [printable(w) for w in self.warnings])
+
+    def _one_family_prefix_lists(self):
+        """Where a prefix list holds one address family (Alibaba, CreatePrefixList), a list
+        mixing them (not from the cloud, which refuses it) keeps its first entry's family;
+        the rest is reported (a rule of the other family then has no entries: warned)."""
+        if get_profile(self.provider).mixed_prefix_lists:
+            return
+        for pl in self.prefix_lists.values():
+            if len(pl.families()) > 1:
+                keep = 6 if ":" in pl.entries[0] else 4
+                dropped = [e for e in pl.entries if (6 if ":" in e else 4) != keep]
+                pl.entries = [e for e in pl.entries if (6 if ":" in e else 4) == keep]
+                self.warnings.append(
+                    f"prefix list {pl.name or pl.key} mixes IPv4 and IPv6 entries, which "
+                    f"{self.provider} refuses (one address family per prefix list): kept the "
+                    f"IPv{keep} entries, left out {', '.join(dropped[:5])}"
+                    + (f" and {len(dropped) - 5} more" if len(dropped) > 5 else ""))
 
     def _refused(self, e: FieldError) -> LabError:
         files = ", ".join(dict.fromkeys(g.source for g in self.groups.values()))
@@ -395,14 +424,19 @@ class _LabBuilder:
                             f"{short(r.remote)} are not in the export: declared with no "
                             "entries (the rule matches nothing until you add them)")
         for inst in self.imp.instances:
-            for key in inst.groups:
+            for key in [k for keys in [inst.groups, *inst.eni_groups.values()] for k in keys]:
                 if key not in self.groups:
                     self.imp.group(key, inst.label).placeholder = True
                     self.warnings.append(f"{inst.label}: security group {short(key)} is not "
                                          "in the "
                                          "export: declared as an empty placeholder group")
         for g in self.groups.values():
-            if not g.rules_given and not g.placeholder:
+            if not g.rules_given and not g.placeholder and g.rules:
+                self.warnings.append(f"{g.source}: {g.label}: the group itself is not in the "
+                                     f"export: declared with the {len(g.rules)} rule(s) found "
+                                     "for it (any other rules it has are unknown)")
+            elif not g.rules_given and not g.placeholder and \
+                    (g.cloud_name or g.key) not in self._documented:
                 self.warnings.append(f"{g.source}: {g.label}: its rules are not in the export: "
                                      "declared with no rules")
             if self.provider == "alibaba" and self.imp.alibaba_list_seen and g.type is None \
@@ -451,6 +485,16 @@ class _LabBuilder:
             if g.managed:
                 d["managed"] = True
         d["default_rules"] = False
+        if not g.rules_given and not g.placeholder and not g.rules and \
+                (g.cloud_name or g.key) in self._documented:
+            if g.name in self._documented:  # Huawei's own group, known only by its name
+                d["default_rules"] = True
+                self.warnings.append(f"{g.source}: {g.label}: its rules are not in the export: "
+                                     f"given the rules Huawei documents for {g.name}")
+            else:
+                self.warnings.append(f"{g.source}: {g.label}: its rules are not in the export "
+                                     f"and its name is another group's: declared as {g.name} "
+                                     "with no rules")
         d["rules"] = [rd for rd in (self._rule_dict(g, r) for r in g.rules) if rd is not None]
         return d
 
@@ -463,6 +507,13 @@ class _LabBuilder:
             d["remote"] = r.remote
         elif r.remote_kind == "group":
             target = self.groups[r.remote]
+            if self.provider == "alibaba" and owner.type == "advanced":
+                # AuthorizeSecurityGroup: "You cannot reference security groups as sources
+                # or destinations in the rules of advanced security groups" (itself too)
+                self.warnings.append(f"{r.where}: an advanced group's rule cannot reference "
+                                     f"a security group ({target.name}) on Alibaba Cloud: "
+                                     "rule dropped")
+                return None
             if self.provider == "alibaba" and target.type == "advanced" and target is not owner:
                 self.warnings.append(f"{r.where}: remote group {target.name} is an advanced "
                                      "group, which cannot be the remote of another group's "
@@ -561,45 +612,20 @@ class _Topology:
 
     def _exported_instances(self, subnets: list) -> list:
         by_key = {s.key: s for s in subnets}
-        first = subnets[0]
         names, used = Names({INTERNET[0]}), set()
         out = []
         for inst in self.instances:
-            inst.name = names.take(inst.cloud_name, inst.label)
+            # a taken name gets what the label says after its file (address or id)
+            taken = inst.cloud_name in names.taken
+            inst.name = names.take(inst.cloud_name, inst.label.rsplit(": ", 1)[-1])
             if inst.name != inst.cloud_name:
-                self.warn(inst.label, f"name {show(inst.cloud_name)} is not usable in a lab: "
+                why = "is another instance's too" if taken else "is not usable in a lab"
+                self.warn(inst.label, f"name {show(inst.cloud_name)} {why}: "
                           f"named {inst.name!r}")
-            groups = self._instance_groups(inst)
-            enis, vpc = [], None
-            for i, (skey, ip, ipv6) in enumerate(inst.enis):
-                subnet = by_key.get(self.subnet_aliases.get(skey, skey))
-                if subnet is None:
-                    if i:
-                        self.warn(inst.label, f"network interface {i}: its subnet "
-                                  f"{short(str(skey))} is "
-                                  "not in the export: interface left out")
-                        continue
-                    self.warn(inst.label, f"its subnet {short(str(skey))} is not in the "
-                              "export: placed in "
-                              f"subnet {first.name} with the next free address")
-                    subnet, ip, ipv6 = first, None, None
-                if vpc is None:
-                    vpc = subnet.vpc_key
-                elif subnet.vpc_key != vpc:
-                    self.warn(inst.label, f"network interface {i} is in another VPC than the "
-                              "first (sgnet keeps an instance in one VPC): interface left out")
-                    continue
-                eni = {"subnet": subnet.name}
-                for fam, addr, net in ((4, ip, subnet.cidr), (6, ipv6, subnet.ipv6_cidr)):
-                    a = self._usable_address(inst, addr, net, used) if addr else None
-                    if a is not None:
-                        eni["ip" if fam == 4 else "ipv6"] = str(a)
-                        used.add(a)
-                enis.append(eni)
+            enis = self._instance_enis(inst, by_key, subnets[0], used)
             d = {"name": inst.name, **enis[0]}
-            if groups:
-                d["security_groups"] = groups
-            else:
+            if not d.get("security_groups"):
+                d.pop("security_groups", None)
                 self.warn(inst.label, "has no security group in the export: sgnet puts it in "
                           "the provider's default group")
             if enis[1:]:
@@ -607,20 +633,58 @@ class _Topology:
             out.append(d)
         return out
 
-    def _instance_groups(self, inst: Instance) -> list:
+    def _instance_enis(self, inst: Instance, by_key: dict, first, used: set) -> list:
+        """The lab's ENIs of an instance, primary first: the export's subnet, addresses and
+        groups where sgnet can use them (warned otherwise)."""
+        enis, vpc = [], None
+        for i, (skey, ip, ipv6) in enumerate(inst.enis):
+            subnet = by_key.get(self.subnet_aliases.get(skey, skey))
+            if subnet is None:
+                if i:
+                    self.warn(inst.label, f"network interface {i}: its subnet "
+                              f"{short(str(skey))} is not in the export: interface left out")
+                    continue
+                self.warn(inst.label, f"its subnet {short(str(skey))} is not in the export: "
+                          f"placed in subnet {first.name} with the next free address")
+                subnet, ip, ipv6 = first, None, None
+            if vpc is None:
+                vpc = subnet.vpc_key
+            elif subnet.vpc_key != vpc:
+                self.warn(inst.label, f"network interface {i} is in another VPC than the "
+                          "first (sgnet keeps an instance in one VPC): interface left out")
+                continue
+            eni = {"subnet": subnet.name}
+            for fam, addr, net in ((4, ip, subnet.cidr), (6, ipv6, subnet.ipv6_cidr)):
+                a = self._usable_address(inst, addr, net, used) if addr else None
+                if a is not None:
+                    eni["ip" if fam == 4 else "ipv6"] = str(a)
+                    used.add(a)
+            keys = inst.eni_groups.get(i)
+            groups = self._instance_groups(inst, inst.groups if keys is None else keys,
+                                           f"network interface {i}: " if i else "")
+            if groups or not i:
+                eni["security_groups"] = groups
+            if inst.secondary_ips.get(i):
+                eni["secondary_ips"] = inst.secondary_ips[i]
+            enis.append(eni)
+        return enis
+
+    def _instance_groups(self, inst: Instance, keys: list, what: str = "") -> list:
+        """The sgnet names of the groups `keys` of one ENI (Alibaba: of one type)."""
         names = []
-        for key in inst.groups:
+        for key in keys:
             g = self.groups[key]
             if g.name not in names:
                 names.append(g.name)
         if self.provider == "alibaba":
-            types = [self.groups[k].type or "basic" for k in inst.groups]
+            types = [self.groups[k].type or "basic" for k in keys]
             if len(set(types)) > 1:
                 keep = types[0]
-                dropped = [self.groups[k].name for k, t in zip(inst.groups, types) if t != keep]
-                self.warn(inst.label, "is in basic and advanced groups at once, which Alibaba "
-                          f"does not allow: kept the {keep} groups, left out {dropped}")
-                names = [self.groups[k].name for k, t in zip(inst.groups, types) if t == keep]
+                dropped = [self.groups[k].name for k, t in zip(keys, types) if t != keep]
+                self.warn(inst.label, f"{what}is in basic and advanced groups at once, which "
+                          f"Alibaba does not allow: kept the {keep} groups, left out {dropped}")
+                names = list(dict.fromkeys(self.groups[k].name for k, t in zip(keys, types)
+                                           if t == keep))
         return names
 
     def _usable_address(self, inst, addr, net, used):
@@ -738,17 +802,23 @@ def _protocol_field(proto: Optional[int]):
 
 
 def _ports(value) -> Optional[tuple]:
-    """Port ranges of a rule: '22/22', '-1/-1', '22,80-90', 8080; None = all (a range that
-    covers 1-65535 too); ValueError saying why else. Each item is read by values.parse_ports;
-    the items are read in order, and an all word (or an empty item) makes the rule all ports."""
+    """Port ranges of a rule: '22/22', '-1/-1', '22,80-90', 8080 (a JSON number is that
+    port); None = all (a range that covers 1-65535 too); ValueError saying why else. Each
+    item is read by values.parse_ports; an all word makes the rule all ports. An empty item
+    of a list ('22,', '22,,80') is no port (the caller warns): it never
+    widens the rule; a list of nothing but empty items cannot be read."""
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise ValueError(f"port range {show(value)} cannot be read")
     ranges = []
-    for item in str(value).split(","):
-        text = item.strip()
-        if text in ALL_PORTS_WORDS or not text:
+    items = [item.strip() for item in str(value).split(",")]
+    if not any(items):
+        raise ValueError(f"port range {show(value)} cannot be read")
+    for text in items:
+        if not text:
+            continue
+        if text in ALL_PORTS_WORDS:
             return None
         if _LONG_NUMBER.search(text):
             raise ValueError(f"port range {show(value)} cannot be read")

@@ -24,10 +24,11 @@ from sgnet.io.importers.normaliser import Importer, Network
 MAX_REF_PARTS = 80  # dotted parts of a Terraform reference that are looked up
 
 
-def read(docs: list, providers: list) -> Importer:
+def read(docs: list, providers: list, warnings=()) -> Importer:
     """The resources of (path, Node) documents, read by the one provider module of
-    `providers` (each: PROVIDER, TYPES groups/rules/other, read(imp, tf, res)) whose
-    security groups they hold."""
+    `providers` (each: PROVIDER, TYPES groups/rules/other, read(imp, tf, res), optionally
+    finish(imp, tf) once every resource is read) whose security groups they hold.
+    `warnings`: what reading the documents found (hcl: what could not be evaluated)."""
     tf = Terraform(docs)
     files = ", ".join(p for p, _ in docs)
     with_groups = [p for p in providers
@@ -40,6 +41,7 @@ def read(docs: list, providers: list) -> Importer:
                        "and huaweicloud; a lab has one provider: import each one separately")
     provider = with_groups[0]
     imp = Importer(provider.PROVIDER)
+    imp.warnings.extend(warnings)
     types = provider.TYPES
     known = types["groups"] + types["rules"] + types["other"]
     _warn_ignored(imp, files, [r.type for r in tf.resources if r.type not in known])
@@ -49,6 +51,8 @@ def read(docs: list, providers: list) -> Importer:
     order.update({t: 2 for t in types["rules"]})
     for res in sorted((r for r in tf.resources if r.type in known), key=lambda r: order[r.type]):
         provider.read(imp, tf, res)
+    if hasattr(provider, "finish"):
+        provider.finish(imp, tf)
     return imp
 
 
@@ -97,6 +101,7 @@ class Terraform:
             self._walk_values(path, root.object()["root_module"].object(), config)
         self.by_address = {}
         self.by_base = {}
+        self.pending = {}  # what a provider reader keeps for its finish()
         for res in self.resources:
             self.by_address[res.address] = res
             self.by_base.setdefault(strip_index(res.address), []).append(res)
@@ -115,10 +120,14 @@ class Terraform:
             base = strip_index(address)
             module_prefix = base[: len(base) - len(f"{rtype}.{r['name'].text()}")]
             # configuration addresses have no instance keys; references inside a module
-            # instance ("module.x[0].") are relative to it
-            expressions = config.get(without_indexes(address)) or Node({}, path)
-            self.resources.append(Resource(path, address, rtype, r["values"].object(),
-                                           expressions, module_prefix))
+            # instance ("module.x[0].") are relative to it. A plan made from HCL files
+            # (hcl_plan) has each instance's own references, absolute, and its file.
+            if r.has("sgnet_expressions"):
+                expressions, module_prefix = r["sgnet_expressions"].object(), ""
+            else:
+                expressions = config.get(without_indexes(address)) or Node({}, path)
+            self.resources.append(Resource(r["sgnet_file"].text() or path, address, rtype,
+                                           r["values"].object(), expressions, module_prefix))
         for child in module["child_modules"].objects():
             self._walk_values(path, child, config)
 
@@ -227,3 +236,27 @@ def _cidr(imp, res, node: Node, family: int) -> Optional[str]:
         imp.warn(res.where, f"{node.path} {show(text)} is not an IPv{family} CIDR: left out")
         return None
     return text
+
+
+def attach_enis(imp: Importer, tf: Terraform):
+    """The ENIs of tf.pending["enis"] (key -> (resource, (subnet, ip, ipv6), groups)) on
+    the instances their attachments name (tf.pending["attachments"]: (resource, instance
+    key, ENI key)); what does not meet is warned about and left out."""
+    instances, enis = tf.pending.get("instances", {}), tf.pending.get("enis", {})
+    used = set()
+    for res, ikey, ekey in tf.pending.get("attachments", []):
+        inst, eni = instances.get(ikey), enis.get(ekey)
+        if inst is None or eni is None:
+            what = "instance" if inst is None else "network interface"
+            imp.warn(res.where, f"its {what} is not in the export: attachment left out")
+            continue
+        used.add(ekey)
+        inst.enis.append(eni[1])
+        if eni[2] and hasattr(inst, "eni_groups"):
+            inst.eni_groups[len(inst.enis) - 1] = list(eni[2])
+        elif eni[2] and eni[2] != inst.groups:
+            imp.warn(eni[0].where, "its own security groups cannot be given to one ENI: the "
+                     "instance's groups apply")
+    for key, (res, _, _) in enis.items():
+        if key not in used:
+            imp.warn(res.where, "is attached to no instance of the export: left out")

@@ -6,7 +6,13 @@ attributes the alicloud provider's documentation gives them: ``alicloud_security
 ``inner_access``), ``alicloud_security_group_rule`` (``type``, ``ip_protocol``,
 ``port_range``, ``policy``, ``priority``, ``cidr_ip`` / ``ipv6_cidr_ip`` /
 ``source_security_group_id`` / ``prefix_list_id``, ``nic_type``), ``alicloud_ecs_prefix_list``,
-``alicloud_vpc``, ``alicloud_vswitch`` and ``alicloud_instance``. A rule's missing action is
+``alicloud_vpc``, ``alicloud_vswitch``, ``alicloud_instance`` (``security_groups``,
+``vswitch_id``, ``private_ip``) and secondary ENIs: ``alicloud_(ecs_)network_interface``
+(``vswitch_id``, ``security_group_ids`` or the older ``security_groups``,
+``primary_ip_address`` or the older ``private_ip``) attached to an instance by
+``alicloud_(ecs_)network_interface_attachment`` (``instance_id``, ``network_interface_id``):
+registry.terraform.io/providers/aliyun/alicloud/latest/docs/resources/ecs_network_interface
+and network_interface_attachment. A rule's missing action is
 the provider's documented default, accept. The remote order and what cannot be represented
 are Alibaba's (alibaba).
 """
@@ -14,17 +20,19 @@ are Alibaba's (alibaba).
 from __future__ import annotations
 
 from sgnet.core.values import ICMP, ICMPV6
-from sgnet.io.importers.alibaba import GROUP_TYPES, inner_access
+from sgnet.io.importers.alibaba import GROUP_TYPES, NIC_TYPE_INTERNET, inner_access
 from sgnet.io.importers.export import Node, short
 from sgnet.io.importers.normaliser import (Importer, Instance, address_group_entries,
                                            protocol_or_none)
-from sgnet.io.importers.terraform import Resource, Terraform, network
+from sgnet.io.importers.terraform import Resource, Terraform, attach_enis, network
 
 PROVIDER = "alibaba"
 TYPES = {"groups": ("alicloud_security_group",),
          "rules": ("alicloud_security_group_rule",),
          "other": ("alicloud_vpc", "alicloud_vswitch", "alicloud_instance",
-                   "alicloud_ecs_prefix_list")}
+                   "alicloud_ecs_prefix_list", "alicloud_network_interface",
+                   "alicloud_ecs_network_interface", "alicloud_network_interface_attachment",
+                   "alicloud_ecs_network_interface_attachment")}
 
 
 def read(imp: Importer, tf: Terraform, res: Resource):
@@ -54,10 +62,8 @@ def _rule(imp: Importer, tf: Terraform, res: Resource):
     if g is None:
         return
     where = res.where
-    if v["nic_type"].text().lower() == "internet":
-        imp.warn(where, "nic_type internet is a classic-network rule for the public NIC; a "
-                 "lab is a VPC: rule dropped")
-        return
+    if v["nic_type"].text().lower() == "internet":  # the cloud applies it as intranet
+        imp.warn(where, NIC_TYPE_INTERNET.format(field="nic_type"))
     owner = v["source_group_owner_account"].text()
     if owner:
         imp.warn(where, f"source_security_group_id belongs to account {short(owner)}: "
@@ -107,12 +113,36 @@ def _vswitch(imp: Importer, tf: Terraform, res: Resource):
 def _instance(imp: Importer, tf: Terraform, res: Resource):
     v = res.values
     ipv6 = next(iter(v["ipv6_addresses"].texts()), None)
-    imp.instances.append(Instance(
+    inst = Instance(
         v["instance_name"].text() or res.address.rsplit(".", 1)[-1], res.where,
         [(tf.ref(res, "vswitch_id"), v["private_ip"].text() or None, ipv6)],
-        tf.refs(res, "security_groups")))
+        tf.refs(res, "security_groups"))
+    imp.instances.append(inst)
+    tf.pending.setdefault("instances", {})[tf.key(res)] = inst
+
+
+def _eni(imp: Importer, tf: Terraform, res: Resource):
+    v = res.values
+    ip = v["primary_ip_address"].text() or v["private_ip"].text() or None
+    ipv6 = next(iter(v["ipv6_addresses"].texts()), None)
+    groups = tf.refs(res, "security_group_ids") or tf.refs(res, "security_groups")
+    tf.pending.setdefault("enis", {})[tf.key(res)] = (res, (tf.ref(res, "vswitch_id"), ip,
+                                                            ipv6), groups)
+
+
+def _attachment(imp: Importer, tf: Terraform, res: Resource):
+    tf.pending.setdefault("attachments", []).append(
+        (res, tf.ref(res, "instance_id"), tf.ref(res, "network_interface_id")))
+
+
+def finish(imp: Importer, tf: Terraform):
+    """Each attached ENI becomes its instance's next network interface, with its groups."""
+    attach_enis(imp, tf)
 
 
 _READERS = {"alicloud_security_group": _group, "alicloud_security_group_rule": _rule,
             "alicloud_ecs_prefix_list": _prefix_list, "alicloud_vpc": _vpc,
-            "alicloud_vswitch": _vswitch, "alicloud_instance": _instance}
+            "alicloud_vswitch": _vswitch, "alicloud_instance": _instance,
+            "alicloud_network_interface": _eni, "alicloud_ecs_network_interface": _eni,
+            "alicloud_network_interface_attachment": _attachment,
+            "alicloud_ecs_network_interface_attachment": _attachment}

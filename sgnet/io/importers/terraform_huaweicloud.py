@@ -8,7 +8,11 @@ API rules, by huawei.rule_fields: ``ports``, 0 and "" meaning unset; a missing a
 priority is the provider's documented default, allow and 1), ``huaweicloud_vpc_address_group``
 (``addresses``, ``ip_extra_set``), ``huaweicloud_vpc``, ``huaweicloud_vpc_subnet`` and
 ``huaweicloud_compute_instance`` (``network[]``, ``security_group_ids`` or the older
-``security_groups`` names). A group a plan creates without ``delete_default_rules`` gets
+``security_groups`` names; every ``network`` block after the first is a secondary ENI) and
+``huaweicloud_compute_interface_attach`` (a further ENI: ``instance_id``, ``network_id``,
+``fixed_ip``, ``security_group_ids``: registry.terraform.io/providers/huaweicloud/
+huaweicloud/latest/docs/resources/compute_interface_attach). A group a plan creates
+without ``delete_default_rules`` gets
 Huawei's default rules, written out as rules.
 """
 
@@ -17,14 +21,15 @@ from __future__ import annotations
 from sgnet.io.importers.export import Node, short, show
 from sgnet.io.importers.huawei import rule_fields
 from sgnet.io.importers.normaliser import Importer, Instance, Rule, address_group_entries
-from sgnet.io.importers.terraform import Resource, Terraform, network
+from sgnet.io.importers.terraform import Resource, Terraform, attach_enis, network
 
 PROVIDER = "huawei"
 TYPES = {"groups": ("huaweicloud_networking_secgroup", "huaweicloud_networking_secgroup_v2"),
          "rules": ("huaweicloud_networking_secgroup_rule",
                    "huaweicloud_networking_secgroup_rule_v2"),
          "other": ("huaweicloud_vpc", "huaweicloud_vpc_subnet",
-                   "huaweicloud_compute_instance", "huaweicloud_vpc_address_group")}
+                   "huaweicloud_compute_instance", "huaweicloud_vpc_address_group",
+                   "huaweicloud_compute_interface_attach")}
 
 
 def read(imp: Importer, tf: Terraform, res: Resource):
@@ -46,12 +51,14 @@ def _group(imp: Importer, tf: Terraform, res: Resource):
             imp.add_rule(g, rid or None, rule_fields(imp, where, r, True, terraform=True), True)
     elif not v["delete_default_rules"].flag():
         # A plan: Huawei gives the new group its default rules (inbound from the group
-        # itself, outbound to everywhere, IPv4 and IPv6); they are written out.
+        # itself, outbound to everywhere, IPv4 and IPv6), at priority 100 as the cloud
+        # creates them (VPC API v3 CreateSecurityGroup example, sgnet.providers.huawei);
+        # they are written out.
         for fam in (4, 6):
-            g.rules.append(Rule("ingress", "allow", 1, fam, None, None, "group", g.key,
+            g.rules.append(Rule("ingress", "allow", 100, fam, None, None, "group", g.key,
                                 "default rule: members reach each other", res.where))
         for fam, any_net in ((4, "0.0.0.0/0"), (6, "::/0")):
-            g.rules.append(Rule("egress", "allow", 1, fam, None, None, "cidr", any_net,
+            g.rules.append(Rule("egress", "allow", 100, fam, None, None, "cidr", any_net,
                                 "default rule: all outbound traffic", res.where))
 
 
@@ -110,10 +117,29 @@ def _instance(imp: Importer, tf: Terraform, res: Resource):
     if not enis:
         imp.warn(res.where, "has no network in the export: left out")
         return
-    imp.instances.append(Instance(v["name"].text() or res.address.rsplit(".", 1)[-1],
-                                  res.where, enis, groups))
+    inst = Instance(v["name"].text() or res.address.rsplit(".", 1)[-1], res.where, enis,
+                    groups)
+    imp.instances.append(inst)
+    tf.pending.setdefault("instances", {})[tf.key(res)] = inst
+
+
+def _interface_attach(imp: Importer, tf: Terraform, res: Resource):
+    """A further ENI of an instance: the subnet it is created in (network_id), its address
+    and groups."""
+    v = res.values
+    key = f"tf:eni:{res.address}"
+    eni = (tf.ref(res, "network_id"), v["fixed_ip"].text() or None,
+           v["fixed_ipv6"].text() or None)
+    tf.pending.setdefault("enis", {})[key] = (res, eni, tf.refs(res, "security_group_ids"))
+    tf.pending.setdefault("attachments", []).append((res, tf.ref(res, "instance_id"), key))
+
+
+def finish(imp: Importer, tf: Terraform):
+    """Each attached interface becomes its instance's next network interface."""
+    attach_enis(imp, tf)
 
 
 _READERS = {**{t: _group for t in TYPES["groups"]}, **{t: _rule for t in TYPES["rules"]},
             "huaweicloud_vpc_address_group": _address_group, "huaweicloud_vpc": _vpc,
-            "huaweicloud_vpc_subnet": _subnet, "huaweicloud_compute_instance": _instance}
+            "huaweicloud_vpc_subnet": _subnet, "huaweicloud_compute_instance": _instance,
+            "huaweicloud_compute_interface_attach": _interface_attach}

@@ -1,6 +1,8 @@
 """The report's reachability grids (pure): one `<table class="matrix">` per family and
 protocol/port, rows the sources, columns the destinations, each cell coloured by what the
-kernel did and marked where that differs from the provider's rules; then the mismatches."""
+kernel did and marked where that differs from the provider's rules (!) and where another
+reading of the documents gives another verdict (*, with a legend); then the mismatches and
+the flows that depend on a reading."""
 
 from __future__ import annotations
 
@@ -36,7 +38,13 @@ def cell_title(r) -> str:
     if not r["match"]:
         lines.append("MISMATCH: the kernel did not do what the provider's rules say")
     lines.append(_decided(r))
+    lines += [_other(o) for o in r.get("readings", [])]
     return "\n".join(lines)
+
+
+def _other(o) -> str:
+    return (f"* with {o['setting']}: {o['value']} (this lab: {o['lab_value']}): "
+            f"{o['verdict']} - {o['decided_by'].get('why', '')}")
 
 
 def _order(lab: Lab, names) -> list:
@@ -52,8 +60,10 @@ def _cell(s: str, d: str, r) -> str:
     if r is None:
         return f'<td class="cell none" data-src="{attr(s)}" data-dst="{attr(d)}"></td>'
     allowed = r["observed"] == "allow"
-    cls = ["cell", "allow" if allowed else "deny"] + ([] if r["match"] else ["mismatch"])
-    mark = ("✓" if allowed else "✕") + ("!" if not r["match"] else "")
+    cls = ["cell", "allow" if allowed else "deny"] + ([] if r["match"] else ["mismatch"]) \
+        + (["reading"] if r.get("readings") else [])
+    mark = ("✓" if allowed else "✕") + ("!" if not r["match"] else "") \
+        + ("*" if r.get("readings") else "")
     return (f'<td class="{" ".join(cls)}" data-src="{attr(s)}" data-dst="{attr(d)}" '
             f'data-expected="{attr(r["expected"])}" data-observed="{attr(r["observed"])}" '
             f'title="{attr(cell_title(r))}">{mark}</td>')
@@ -101,8 +111,37 @@ def _mismatches(results: list) -> list:
     return out
 
 
+def _dependent(results: list) -> list:
+    """The legend of the * mark and the flows it marks (nothing if none is marked)."""
+    marked = [r for r in results if r.get("readings")]
+    if not marked:
+        return []
+    out = ['<h3>Verdicts that depend on the reading</h3>',
+           '<p class="muted" id="readings-legend">* the providers\' documents can be read '
+           "two ways here, and the other reading gives the flow another verdict (the lab "
+           "file's <code>settings</code> choose the reading; README: Where the documents "
+           "disagree)</p>",
+           '<table class="readings"><thead><tr><th>source</th><th>destination</th>'
+           "<th>flow</th><th>expected</th><th>other reading</th><th>there</th>"
+           "<th>sources</th></tr></thead><tbody>"]
+    for r in marked:
+        for o in r["readings"]:
+            links = " ".join(f'<a href="{attr(u)}">{escape(u)}</a>' for u in o["sources"])
+            out.append(f'<tr data-src="{attr(r["src"])}" data-dst="{attr(r["dst"])}" '
+                       f'data-port="{attr(_key(r))}"><td>{escape(r["src"])}</td>'
+                       f'<td>{escape(r["dst"])}</td><td>{escape(_key(r))}</td>'
+                       f'<td>{escape(r["expected"])}</td>'
+                       f'<td>{escape(o["setting"])}: {escape(o["value"])} (this lab: '
+                       f'{escape(o["lab_value"])})</td>'
+                       f'<td>{escape(o["verdict"])}: {escape(o["decided_by"].get("why", ""))}'
+                       f"</td><td>{links}</td></tr>")
+    out.append("</tbody></table>")
+    return out
+
+
 def matrix_html(lab: Lab, matrix: dict) -> str:
-    """The grids of a matrix run, then its mismatches."""
+    """The grids of a matrix run, then its mismatches and the flows that depend on a
+    reading of the documents."""
     results = matrix.get("results") or []
     if not results:
         return '<p class="muted" id="no-flows">no flows were probed</p>'
@@ -116,4 +155,4 @@ def matrix_html(lab: Lab, matrix: dict) -> str:
     for (family, key), cells in tables.items():
         out += _grid(family, key, cells, srcs, dsts, externals)
     out.append("</div>")
-    return "\n".join(out + _mismatches(results))
+    return "\n".join(out + _mismatches(results) + _dependent(results))
