@@ -5,7 +5,6 @@ The files in tests/exports/api_topology/ are the providers' own documented respo
 (SOURCES.md says where each comes from); the inputs written here are hand-written and say so.
 """
 
-import json
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ import pytest
 from sgnet.core import labspec
 from sgnet.core.errors import LabError
 from sgnet.core.lint import lint
+from helpers.imports import warned, write
 from sgnet.io.importers.files import import_files
 
 EXPORTS = Path(__file__).parents[1] / "exports"
@@ -24,16 +24,6 @@ def run(kind, files, name="t"):
     paths = [str(f if Path(f).is_absolute() else EXPORTS / f) for f in files]
     result = import_files(kind, paths, name)
     return result, labspec.parse(result.lab, "x")
-
-
-def warned(result, *fragments):
-    return any(all(f in w for f in fragments) for w in result.warnings)
-
-
-def write(tmp_path, name, data):
-    path = tmp_path / name
-    path.write_text(data if isinstance(data, str) else json.dumps(data))
-    return str(path)
 
 
 def instances(result):

@@ -14,6 +14,7 @@ import yaml
 from sgnet.io import labfile
 from sgnet.core import labspec
 from sgnet.core.errors import LabError
+from helpers.imports import warned, write
 from sgnet.io.importers.files import import_files
 
 EXPORTS = Path(__file__).parents[1] / "exports"
@@ -56,16 +57,6 @@ def rules(lab, group):
     remote) tuples, remote as 'kind:value'."""
     return [(r.direction, r.action, r.priority, r.family, r.protocol, r.ports,
              f"{r.remote.kind}:{r.remote.value or ''}") for r in lab.groups[group].rules]
-
-
-def warned(result, *fragments):
-    return any(all(f in w for f in fragments) for w in result.warnings)
-
-
-def write(tmp_path, name, data):
-    path = tmp_path / name
-    path.write_text(data if isinstance(data, str) else json.dumps(data))
-    return str(path)
 
 
 def ali_perm(**fields):
