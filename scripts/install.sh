@@ -40,6 +40,6 @@ if [ ! -x "$venv/bin/python" ]; then
     /usr/bin/python3 -m venv --system-site-packages "$venv"
 fi
 "$venv/bin/python" -m pip install -q --disable-pip-version-check -e "$here[test]"
-"$venv/bin/python" -c "import nftables, pyroute2, scapy, yaml; nftables.Nftables()"
+"$venv/bin/python" -c "import nftables, pyroute2, scapy, yaml, hcl2; nftables.Nftables()"
 ln -sf "$venv/bin/sgnet" /usr/local/bin/sgnet
 echo "sgnet installed: $(command -v sgnet) (venv $venv)"
