@@ -156,6 +156,23 @@ def test_a_real_file_opening_many_ports_to_the_world():
     assert cli.main(["lint", str(REAL)]) == 1
 
 
+def test_the_real_terraform_file_imported_gives_the_same_findings():
+    """The same checkov fixture as the .tf file it is, through `sgnet import`: every rule is
+    kept (the nic_type internet ones as intranet, warned; the one with no cidr_ip dropped,
+    as the API refuses it), and lint names the same services, rule by rule, as for the hand
+    conversion: the rule that opens SSH to the world no longer disappears."""
+    from sgnet.io.importers.files import import_files
+    result = import_files("terraform", [str(REAL.with_suffix(".tf"))], "tports")
+    assert sum("kept as an intranet rule" in w for w in result.warnings) == 19
+    assert any("allow_all_tcp2" in w and "rule dropped" in w for w in result.warnings)
+    (group,) = [g for g in result.lab["security_groups"]]
+    assert len(group["rules"]) == 18
+    imported, by_hand = lint(parse(result.lab, "imported")), lint(load_file(str(REAL)))
+    for rule in range(18):
+        assert named(imported, rule) == named(by_hand, rule), rule
+    assert named(imported, 14) == {"SSH (tcp/22)": "error"}
+
+
 def test_unrestricted_egress_is_one_info_finding_per_group():
     lab = parse({"name": "tports", "provider": "huawei", "security_groups": [
         {"name": "web"},  # a new custom group: its provider rules allow all egress

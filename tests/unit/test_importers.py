@@ -39,6 +39,7 @@ SAMPLE_SETS = {
 }
 
 ANY = "any:"
+WORLD = "cidr:0.0.0.0/0"
 TCP, UDP, ICMP, ICMP6, GRE = 6, 17, 1, 58, 47
 
 
@@ -77,7 +78,12 @@ def ali_attr(perms, gid="sg-bp1test0000000000001", name="test", inner="Accept"):
 
 
 def ali_one(tmp_path, **fields):
-    """Import one Alibaba group holding one rule; returns (result, lab, that rule's tuple)."""
+    """Import one Alibaba group holding one rule; returns (result, lab, that rule's tuple).
+    A rule given no authorization object gets 0.0.0.0/0 (the API requires one)."""
+    there = "Source" if fields.get("Direction", "ingress").lower() == "ingress" else "Dest"
+    if not any(fields.get(f"{pre}{there}{what}") for pre in ("", "Ipv6")
+               for what in ("CidrIp", "GroupId", "PrefixListId")):
+        fields = dict(fields, **{f"{there}CidrIp": "0.0.0.0/0"})
     path = write(tmp_path, "attr.json", ali_attr([ali_perm(**fields)]))
     result, lab = run("alibaba", [path])
     got = rules(lab, "test")
@@ -224,23 +230,23 @@ def test_alibaba_group_references_and_placeholders():
     ({"Priority": 7, "SourceCidrIp": "192.0.2.0/24"},
      ("ingress", "allow", 7, 4, TCP, ((22, 22),), "cidr:192.0.2.0/24")),
     # Policy in any case
-    ({"Policy": "Accept"}, ("ingress", "allow", 1, 4, TCP, ((22, 22),), ANY)),
-    ({"Policy": "accept"}, ("ingress", "allow", 1, 4, TCP, ((22, 22),), ANY)),
-    ({"Policy": "ACCEPT"}, ("ingress", "allow", 1, 4, TCP, ((22, 22),), ANY)),
-    ({"Policy": "Drop"}, ("ingress", "deny", 1, 4, TCP, ((22, 22),), ANY)),
-    ({"Policy": "drop"}, ("ingress", "deny", 1, 4, TCP, ((22, 22),), ANY)),
-    ({"Policy": "DROP"}, ("ingress", "deny", 1, 4, TCP, ((22, 22),), ANY)),
+    ({"Policy": "Accept"}, ("ingress", "allow", 1, 4, TCP, ((22, 22),), WORLD)),
+    ({"Policy": "accept"}, ("ingress", "allow", 1, 4, TCP, ((22, 22),), WORLD)),
+    ({"Policy": "ACCEPT"}, ("ingress", "allow", 1, 4, TCP, ((22, 22),), WORLD)),
+    ({"Policy": "Drop"}, ("ingress", "deny", 1, 4, TCP, ((22, 22),), WORLD)),
+    ({"Policy": "drop"}, ("ingress", "deny", 1, 4, TCP, ((22, 22),), WORLD)),
+    ({"Policy": "DROP"}, ("ingress", "deny", 1, 4, TCP, ((22, 22),), WORLD)),
     # PortRange
-    ({"PortRange": "8000/8080"}, ("ingress", "allow", 1, 4, TCP, ((8000, 8080),), ANY)),
-    ({"PortRange": "1/65535"}, ("ingress", "allow", 1, 4, TCP, None, ANY)),
-    ({"PortRange": "-1/-1"}, ("ingress", "allow", 1, 4, TCP, None, ANY)),
+    ({"PortRange": "8000/8080"}, ("ingress", "allow", 1, 4, TCP, ((8000, 8080),), WORLD)),
+    ({"PortRange": "1/65535"}, ("ingress", "allow", 1, 4, TCP, None, WORLD)),
+    ({"PortRange": "-1/-1"}, ("ingress", "allow", 1, 4, TCP, None, WORLD)),
     ({"IpProtocol": "UDP", "PortRange": "53/53"},
-     ("ingress", "allow", 1, 4, UDP, ((53, 53),), ANY)),
+     ("ingress", "allow", 1, 4, UDP, ((53, 53),), WORLD)),
     # protocols, any case; ALL and -1/-1
-    ({"IpProtocol": "ALL", "PortRange": "-1/-1"}, ("ingress", "allow", 1, 4, None, None, ANY)),
-    ({"IpProtocol": "all", "PortRange": "-1/-1"}, ("ingress", "allow", 1, 4, None, None, ANY)),
-    ({"IpProtocol": "ICMP", "PortRange": "-1/-1"}, ("ingress", "allow", 1, 4, ICMP, None, ANY)),
-    ({"IpProtocol": "GRE", "PortRange": "-1/-1"}, ("ingress", "allow", 1, 4, GRE, None, ANY)),
+    ({"IpProtocol": "ALL", "PortRange": "-1/-1"}, ("ingress", "allow", 1, 4, None, None, WORLD)),
+    ({"IpProtocol": "all", "PortRange": "-1/-1"}, ("ingress", "allow", 1, 4, None, None, WORLD)),
+    ({"IpProtocol": "ICMP", "PortRange": "-1/-1"}, ("ingress", "allow", 1, 4, ICMP, None, WORLD)),
+    ({"IpProtocol": "GRE", "PortRange": "-1/-1"}, ("ingress", "allow", 1, 4, GRE, None, WORLD)),
     ({"IpProtocol": "ICMPv6", "PortRange": "-1/-1", "Ipv6SourceCidrIp": "::/0"},
      ("ingress", "allow", 1, 6, ICMP6, None, "cidr:::/0")),
     # remotes: ingress uses the Source* fields, egress the Dest* fields
@@ -1133,3 +1139,12 @@ def test_alibaba_mixed_prefix_list_keeps_one_family_reported(tmp_path):
     assert warned(result, "mixes IPv4 and IPv6", "kept the IPv4 entries", "2001:db8::/32")
     assert rules(lab, "web") == [("ingress", "allow", 1, 4, 6, ((22, 22),),
                                   "prefix_list:pl-1")]
+
+
+def test_alibaba_rule_without_authorization_object_is_dropped_and_reported(tmp_path):
+    """AuthorizeSecurityGroup requires a CIDR, a group or a prefix list: a rule with none
+    (a hand-written Terraform file can have one) is no rule of the cloud, never 'any'."""
+    path = write(tmp_path, "attr.json", ali_attr([ali_perm()]))
+    result, lab = run("alibaba", [path])
+    assert rules(lab, "test") == []
+    assert warned(result, "no authorization object", "rule dropped")

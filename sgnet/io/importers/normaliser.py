@@ -260,6 +260,11 @@ class Importer:
             self.warn(where, "names several remotes (" + ", ".join(
                 f"{k} {short(str(v))}" for k, v in given) + f"): only {given[0][0]} "
                 f"{short(str(given[0][1]))} is kept, as the cloud does")
+        if not given and self.provider == "alibaba":
+            # AuthorizeSecurityGroup(Egress): a rule names a CIDR, a group or a prefix list;
+            # without one the API refuses it, so the cloud has no such rule
+            raise _Dropped("no authorization object (a CIDR, a security group or a prefix "
+                           "list): Alibaba Cloud refuses such a rule")
         if not given:
             return "any", None, None
         kind, value = given[0]
