@@ -185,3 +185,188 @@ def test_cli_var_options(tmp_path):
     assert "name: sg-x" in out.read_text()
     bad = subprocess.run(cmd[:-1] + ["oops"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "expected NAME=VALUE" in bad.stderr
+
+
+# -- further real files (SOURCES.md): provider docs, module repositories, projects ----------
+
+def rules_of(lab, name):
+    return [(r["direction"], r["action"], r["priority"], r["ethertype"], r["protocol"],
+             r.get("ports"), r.get("remote") or r.get("remote_group")
+             or r.get("remote_prefix_list")) for r in group(lab, name)["rules"]]
+
+
+def test_alicloud_rule_doc_example():
+    lab, warnings = run("ali_sgrule_doc")  # port_range 1/65535: every TCP port
+    assert rules_of(lab, "default") == [("ingress", "allow", 1, "IPv4", "tcp", None,
+                                         "0.0.0.0/0")]
+    assert warnings == []
+
+
+def test_alicloud_rules_old_interpolation_syntax_default_priority():
+    lab, warnings = run("ali_hashicorp_sgrule")  # "${...}" references, variables.tf default
+    assert rules_of(lab, "default-sg") == [
+        ("ingress", "allow", 1, "IPv4", "tcp", "80", "0.0.0.0/0"),
+        ("ingress", "allow", 1, "IPv4", "tcp", "22", "0.0.0.0/0")]
+    assert all("nic_type internet" in w for w in warnings) and len(warnings) == 2
+
+
+def test_alicloud_rules_of_an_undeclared_group_no_priority():
+    lab, warnings = run("ali_fullfastfail_sg")  # priority omitted: the documented 1
+    g = lab["security_groups"][0]
+    assert [(r["priority"], r["ports"]) for r in g["rules"]] == [(1, "1-100"), (1, "101-65535")]
+    assert any("alicloud_security_group.default is not declared" in w for w in warnings)
+
+
+def test_alicloud_instance_doc_splat_membership():
+    lab, _ = run("ali_instance_doc")  # security_groups = alicloud_security_group.group.*.id
+    i = instance(lab, "terraform-example")
+    assert i["security_groups"] == ["terraform-example"]
+    assert subnets(lab) == {"terraform-example": "172.16.0.0/24"}
+
+
+def test_alicloud_eni_doc_unattached_eni_is_warned():
+    lab, warnings = run("ali_ecs_eni_doc")
+    assert subnets(lab) == {"tf-example": "192.168.0.0/24"}
+    assert any("alicloud_ecs_network_interface.default: is attached to no instance" in w
+               for w in warnings)
+
+
+def test_alicloud_vpc_ecs_eip_module_example():
+    lab, _ = run("ali_vpc_ecs_eip/examples/complete")
+    assert subnets(lab) == {"tf-vpc-ecs-eip": "172.16.0.0/18"}
+    assert instance(lab, "tf-vpc-ecs-eip")["security_groups"] == ["tf-vpc-ecs-eip"]
+
+
+def test_alicloud_element_of_unknown_list_and_instance_network_interfaces():
+    """element(distinct(compact(concat([var.vswitch_id], var.vswitch_ids))), count.index)
+    with an apply-time vswitch id still names the vswitch; network_interfaces {
+    network_interface_id } attaches the ENI to the instance (alicloud_instance docs)."""
+    from sgnet.io.importers.files import import_files as imp_files
+    from sgnet.io.importers import normaliser
+    seen = {}
+    build = normaliser._LabBuilder._assemble
+
+    def spy(self, lab_name, topology, *rest):
+        seen.setdefault("t", topology)
+        return build(self, lab_name, topology, *rest)
+    normaliser._LabBuilder._assemble = spy
+    try:
+        res = imp_files("terraform", [str(HCL / "ali_ecs_module/examples/basic")], "t", [], [])
+    finally:
+        normaliser._LabBuilder._assemble = build
+    assert not any("its subnet" in w and "is not in the export" in w for w in res.warnings)
+    assert not any("is attached to no instance" in w for w in res.warnings)
+    exported = {i["name"]: i for i in seen["t"]["instances"]}
+    assert exported["example-normal"]["subnet"] == "default"
+    assert len(exported) == 13
+
+
+def test_huawei_module_group_gets_default_rules():
+    lab, warnings = run("hw_tg_network/env/dev/network")  # no delete_default_rules
+    rules = rules_of(lab, "dev-secgroup")
+    assert rules[:4] == [
+        ("ingress", "allow", 100, "IPv4", "all", None, "dev-secgroup"),
+        ("ingress", "allow", 100, "IPv6", "all", None, "dev-secgroup"),
+        ("egress", "allow", 100, "IPv4", "all", None, "0.0.0.0/0"),
+        ("egress", "allow", 100, "IPv6", "all", None, "::/0")]
+    assert rules[4:] == [("ingress", "allow", 1, "IPv4", "tcp", "80", "0.0.0.0/0"),
+                         ("ingress", "allow", 1, "IPv4", "tcp", "22", "0.0.0.0/0"),
+                         ("egress", "allow", 1, "IPv4", "tcp", None, "0.0.0.0/0")]
+
+
+def test_huawei_v2_module_count_lookup_rules():
+    lab, warnings = run("hw_sg_module/examples/sg_basic")  # delete_default_rules default true
+    assert rules_of(lab, "testSG") == [
+        ("ingress", "allow", 1, "IPv4", "tcp", "22", "0.0.0.0/0"),
+        ("ingress", "allow", 1, "IPv4", "tcp", "443", "0.0.0.0/0")]
+    assert warnings == []
+
+
+def test_huawei_rule_doc_ports_priority_address_group():
+    lab, _ = run("hw_rule_address_group_doc", ["group_name=ag", "security_group_id=sg-1"])
+    assert rules_of(lab, "sg-1") == [("ingress", "allow", 5, "IPv4", "tcp", "80,500,600-800",
+                                      "ag")]
+    pl = next(p for p in lab["prefix_lists"] if p["name"] == "ag")
+    assert pl["entries"][0] == "192.168.10.12/32" and pl["entries"][-1] == "192.168.11.240/32"
+
+
+def test_huawei_walrus_secgroup_ports_list():
+    lab, _ = run("hw_walrus_secgroup", ["secgroup_name=web"])
+    rules = rules_of(lab, "web")
+    assert ("ingress", "allow", 1, "IPv4", "tcp", "22,80,443,3389", "0.0.0.0/0") in rules
+    assert ("egress", "allow", 1, "IPv6", "all", None, None) in rules
+
+
+def test_huawei_json_var_file_and_optional_attribute_defaults():
+    """--var-file variables.json (JSON, as terraform -var-file reads it) and the module's
+    list(object({... optional(string, "ingress") ...})) defaults (Terraform type
+    constraints): priority 0 means unset (the module passes null): the provider's 1."""
+    d = "hw_vpc_module/examples/simple_security_group_rules"
+    lab, warnings = run(d, var_files=[str(HCL / d / "variables.json")])
+    assert rules_of(lab, "demo") == [
+        ("ingress", "allow", 1, "IPv4", "all", None, "demo"),
+        ("ingress", "deny", 100, "IPv6", "tcp", "22", "::/0"),
+        ("ingress", "allow", 100, "IPv4", "tcp", "30000", "0.0.0.0/0"),
+        ("ingress", "allow", 1, "IPv4", "icmp", None, "0.0.0.0/0")]
+    assert warnings == []
+
+
+def test_json_var_file_errors(tmp_path):
+    bad = tmp_path / "v.json"
+    bad.write_text("[1]")
+    with pytest.raises(LabError, match="v.json: a .tfvars.json file holds one JSON object"):
+        run("hw_walrus_secgroup", var_files=[str(bad)])
+    bad.write_text("{")
+    with pytest.raises(LabError, match="v.json: not valid JSON"):
+        run("hw_walrus_secgroup", var_files=[str(bad)])
+
+
+def test_auto_tfvars_json_and_optional_without_default(tmp_path):
+    """Hand-written (not a real file): terraform.tfvars.json is loaded like terraform.tfvars;
+    optional(string) with no default is null (the rule's remote then is every address)."""
+    (tmp_path / "main.tf").write_text('''
+variable "name" {}
+variable "rules" {
+  type = list(object({ port = number, cidr = optional(string) }))
+}
+resource "huaweicloud_networking_secgroup" "g" {
+  name                 = var.name
+  delete_default_rules = true
+}
+resource "huaweicloud_networking_secgroup_rule" "r" {
+  count             = length(var.rules)
+  security_group_id = huaweicloud_networking_secgroup.g.id
+  direction         = "ingress"
+  ethertype         = "IPv4"
+  protocol          = "tcp"
+  ports             = var.rules[count.index].port
+  remote_ip_prefix  = var.rules[count.index].cidr
+}
+''')
+    (tmp_path / "terraform.tfvars.json").write_text(
+        '{"name": "web", "rules": [{"port": 22, "cidr": "10.0.0.0/8", "extra": 1}, '
+        '{"port": "443"}]}')
+    res = import_files("terraform", [str(tmp_path)], "t", [], [])
+    assert [(r["ports"], r.get("remote")) for r in group(res.lab, "web")["rules"]] == [
+        ("22", "10.0.0.0/8"), ("443", None)]
+    assert res.warnings == []
+
+
+def test_huawei_two_vpcs_rules_from_tfvars_objects_with_null_ports():
+    lab, _ = run("hw_nat_vpc_peering")  # no delete_default_rules: Huawei's 4 default rules
+    rules = rules_of(lab, "secgroup-example")
+    assert len(rules) == 7 and all(r[2] == 100 for r in rules[:4])
+    assert rules[4:] == [("ingress", "allow", 1, "IPv4", "tcp", "22", "1.2.3.4/32"),
+                         ("ingress", "allow", 1, "IPv4", "tcp", "80,443", "0.0.0.0/0"),
+                         ("ingress", "allow", 1, "IPv4", "icmp", None, "0.0.0.0/0")]
+    assert subnets(lab) == {"my-subnet-one": "192.168.1.0/24",
+                            "my-subnet-other": "10.0.2.0/24"}
+    assert instance(lab, "my-instance-other")["security_groups"] == ["secgroup-example"]
+
+
+def test_huawei_dnat_backend_port_range_from_variables():
+    lab, _ = run("hw_nat_dnat")  # delete_default_rules = true
+    assert rules_of(lab, "sg-dnat-backend") == [
+        ("ingress", "allow", 1, "IPv4", "tcp", "2288", "192.168.0.0/16"),
+        ("egress", "allow", 1, "IPv4", "all", None, "0.0.0.0/0")]
+    assert instance(lab, "ecs-dnat-backend")["subnet"] == "subnet-dnat-basic"

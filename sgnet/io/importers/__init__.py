@@ -62,7 +62,9 @@ what and why), never dropped silently. The choices:
 - a remote group that is not in the export (another account's, or simply not exported)
   becomes an empty placeholder group named after its id; a prefix list (Alibaba) or address
   group (Huawei) whose entries are not in the export becomes a prefix list with no entries
-  named after its id (the rule matches nothing until entries are added); a group known only
+  named after its id (the rule matches nothing until entries are added): give the list's
+  DescribePrefixListAttributes (Alibaba) or ShowAddressGroup / ListAddressGroups (Huawei; a
+  range ``a-b`` becomes its CIDRs) response in the same import to have them; a group known only
   from a listing (DescribeSecurityGroups, ListSecurityGroups) is declared with no rules;
 - values out of range are brought into it: a priority outside 1-100 (Alibaba's legacy 110)
   is clamped, a CIDR with host bits set becomes its network, ``icmp`` on an IPv6 rule becomes
@@ -104,7 +106,9 @@ readable length:
   (checked as they expand: one IPv6 range is up to 254 CIDRs);
 - the file itself: unreadable, not UTF-8, not JSON (labfile.read_text: regular files only,
   within the size limit);
-- a lab beyond a bound of the lab file (groups, rules per group, ...): the bound is named.
+- a lab beyond a bound of the lab file (groups, rules per group, ...): the bound is named;
+- an API error body saved instead of data (Huawei ``error_code`` / ``error_msg``, Neutron
+  ``NeutronError``, Alibaba ``Code`` / ``Message``): said as such, with its code.
 
 A field of the right type whose value sgnet cannot read (an unknown protocol, port range,
 direction, CIDR) keeps the choices above: the rule is dropped (or the value replaced) with a

@@ -4,6 +4,7 @@ Reads, as the ECS API reference (2014-05-26) documents them:
 - ``DescribeSecurityGroupAttribute``: one group (``SecurityGroupId``, name, description,
   ``InnerAccessPolicy``) and its rules (``Permissions.Permission[]``); one file per group,
   several pages of a group, or a JSON list of responses;
+- ``DescribePrefixListAttributes``: a prefix list's entries (``DescribePrefixLists``: names);
 - ``DescribeSecurityGroups`` (optional): ``SecurityGroupType`` (normal: basic, enterprise:
   advanced), ``ServiceManaged``, names, and the groups that have no attribute file.
 Per rule: the remote is ``Source*`` of an ingress rule, ``Dest*`` of an egress rule;
@@ -25,8 +26,9 @@ from typing import Optional
 
 from sgnet.core.values import ICMP, ICMPV6, PORTED_PROTOCOLS
 from sgnet.io.importers import alibaba_topology
-from sgnet.io.importers.export import Node, short, show, unrecognised
-from sgnet.io.importers.normaliser import Group, Importer, Rule, protocol_or_none
+from sgnet.io.importers.export import Node, error_response, short, show, unrecognised
+from sgnet.io.importers.normaliser import (Group, Importer, Rule, address_group_entries,
+                                           protocol_or_none)
 
 GROUP_TYPES = {"normal": "basic", "enterprise": "advanced"}  # SecurityGroupType
 # AuthorizeSecurityGroup, NicType: "If the security group is in a VPC, the parameter is set
@@ -41,7 +43,9 @@ EXPECTED = ("one of these ECS / VPC API responses (or a JSON list of them, or th
             "list of records of one): DescribeSecurityGroupAttribute (SecurityGroupId, "
             "Permissions.Permission[]), DescribeSecurityGroups (SecurityGroups.SecurityGroup[]), "
             "DescribeInstances (Instances.Instance[]), DescribeNetworkInterfaces "
-            "(NetworkInterfaceSets.NetworkInterfaceSet[]), DescribeVSwitches "
+            "(NetworkInterfaceSets.NetworkInterfaceSet[]), DescribePrefixListAttributes "
+            "(PrefixListId, Entries.Entry[]), DescribePrefixLists (PrefixLists.PrefixList[]), "
+            "DescribeSecurityGroupReferences, DescribeVSwitches "
             "(VSwitches.VSwitch[]), DescribeVpcs (Vpcs.Vpc[])")
 
 
@@ -63,6 +67,14 @@ def _read_file(imp: Importer, network, path: str, data: Node):
     for doc in docs:
         if doc.has("Permissions"):
             _attribute(imp, path, doc)
+        elif doc.has("PrefixListId") and doc.has("Entries"):
+            _prefix_list(imp, path, doc)
+        elif doc.has("PrefixLists"):
+            _prefix_list_names(imp, doc["PrefixLists"])
+        elif doc.has("SecurityGroupReferences"):
+            imp.warnings.append(f"{path}: DescribeSecurityGroupReferences says which groups' "
+                                "rules name a group; the rules themselves are in "
+                                "DescribeSecurityGroupAttribute: nothing imported from it")
         elif doc.has("SecurityGroups"):
             _groups(imp, path, doc["SecurityGroups"]["SecurityGroup"])
         elif doc.has("SecurityGroup") and not doc.has("SecurityGroupId"):
@@ -70,8 +82,36 @@ def _read_file(imp: Importer, network, path: str, data: Node):
         elif doc.has("SecurityGroupId") and doc.is_object():
             _groups(imp, path, Node([doc.value], path, doc.parent, doc.key), bare=doc)
         elif not network.read(path, doc):
-            raise unrecognised(path, "alibaba", EXPECTED + f"; got {show(doc.value)}"
+            raise error_response(path, "alibaba", doc) or unrecognised(path, "alibaba", EXPECTED + f"; got {show(doc.value)}"
                                + (f" at {doc.path}" if doc.path else ""))
+
+
+def _prefix_list(imp: Importer, path: str, doc: Node):
+    """DescribePrefixListAttributes: a prefix list and its entries (``Entries.Entry[].Cidr``),
+    the remote of a rule's ``SourcePrefixListId`` / ``DestPrefixListId``.
+    https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-describeprefixlistattributes"""
+    pid = doc["PrefixListId"].required_text("the prefix list's id")
+    pl = imp.prefix_list(pid)
+    pl.cloud_name = pl.cloud_name or doc["PrefixListName"].text() or None
+    where = f"{path}: prefix list {show(pl.cloud_name) if pl.cloud_name else short(pid)}"
+    entries = doc["Entries"]
+    if entries.is_object():
+        entries = entries["Entry"]
+    found = address_group_entries(imp, where, [e["Cidr"] for e in entries.objects()])
+    if pl.entries is not None and pl.entries != found:
+        imp.warn(where, "its entries differ from another file's: the first file's are kept")
+        return
+    pl.entries = found
+
+
+def _prefix_list_names(imp: Importer, lists: Node):
+    """DescribePrefixLists: names only (the entries are in DescribePrefixListAttributes)."""
+    if lists.is_object():
+        lists = lists["PrefixList"]
+    for item in lists.objects():
+        pid = item["PrefixListId"].required_text("every prefix list has an id")
+        pl = imp.prefix_list(pid)
+        pl.cloud_name = pl.cloud_name or item["PrefixListName"].text() or None
 
 
 def inner_access(imp, where, g: Group, value: Node):

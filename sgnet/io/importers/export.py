@@ -287,3 +287,25 @@ def _deepest(top: Node) -> Node:
 def unrecognised(path, kind, expected):
     return LabError(f"{path}: not a recognised {kind} export; expected {expected}")
 
+
+# An API's error body instead of the data (Huawei: error_code / error_msg, Neutron:
+# NeutronError {type, message}; Alibaba: Code / Message / RequestId): said as such.
+ERROR_FIELDS = (("error_code", "error_msg"), ("Code", "Message"))
+
+
+def error_response(path, kind, data: "Node"):
+    """The LabError for an API error response, None when `data` is not one."""
+    if not data.is_object():
+        return None
+    if data.has("NeutronError") and data["NeutronError"].is_object():
+        data = data["NeutronError"]
+        code, message = data["type"].text(), data["message"].text()
+    else:
+        found = [(data[c].text(), data[m].text()) for c, m in ERROR_FIELDS
+                 if data.has(c) and data.has(m)]
+        if not found:
+            return None
+        code, message = found[0]
+    return LabError(f"{path}: an error response of the {kind} API, not data: "
+                    f"{short(code)}: {short(message)} (export the listing again)")
+

@@ -15,6 +15,7 @@ returned with the document.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 
@@ -79,9 +80,11 @@ def tf_files_of(directory: str) -> list:
 
 
 def _auto_tfvars(directory: str) -> list:
+    """terraform.tfvars, terraform.tfvars.json, then *.auto.tfvars(.json) in lexical order,
+    as Terraform loads them (the same page)."""
     names = os.listdir(directory)
-    auto = sorted(n for n in names if n.endswith(".auto.tfvars"))
-    first = ["terraform.tfvars"] if "terraform.tfvars" in names else []
+    auto = sorted(n for n in names if n.endswith((".auto.tfvars", ".auto.tfvars.json")))
+    first = [n for n in ("terraform.tfvars", "terraform.tfvars.json") if n in names]
     return [os.path.join(directory, n) for n in first + auto]
 
 
@@ -106,7 +109,11 @@ def load_module(files: list, directory: str) -> ModuleConfig:
 
 def read_tfvars(path: str) -> dict:
     """A .tfvars file's assignments: literal values (a reference is refused, as Terraform
-    does)."""
+    does). A file named *.json holds one JSON object instead, as terraform -var-file reads
+    it (developer.hashicorp.com/terraform/language/values/variables, "Variable
+    Definitions (.tfvars) Files")."""
+    if path.endswith(".json"):
+        return _read_json_tfvars(path)
     body = parse_file(path).children[0]
     out = {}
     for item in children(body):
@@ -122,6 +129,17 @@ def read_tfvars(path: str) -> dict:
             raise LabError(f"{path}: {name}: a variable's value must be a literal")
         out[name] = value
     return out
+
+
+def _read_json_tfvars(path: str) -> dict:
+    text = read_text(path, "the variable definitions file", encoding="utf-8-sig")
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError) as e:
+        raise LabError(f"{path}: not valid JSON ({str(e)[:120]})") from None
+    if not isinstance(doc, dict):
+        raise LabError(f"{path}: a .tfvars.json file holds one JSON object of variable values")
+    return doc
 
 
 class _NoNames:

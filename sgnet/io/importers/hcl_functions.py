@@ -147,6 +147,10 @@ def substr(s, offset, length):
 # -- collections ----------------------------------------------------------------------------
 
 def element(lst, idx):
+    if isinstance(lst, Unknown) or isinstance(idx, Unknown):
+        # e.g. element(distinct(compact(concat([var.vswitch_id], var.vswitch_ids))), i) of
+        # an id known at apply: unknown, still naming the resources it may be
+        return Unknown.of(lst, idx)
     lst = _list(lst)
     if not lst:
         raise EvalError("element() of an empty list")

@@ -19,6 +19,7 @@ from lark import Tree
 from sgnet.core.errors import LabError
 from sgnet.io.importers.export import short
 from sgnet.io.importers.hcl_eval import children, iterate
+from sgnet.io.importers.hcl_types import convert
 from sgnet.io.importers.hcl_values import EvalError, Unknown, View, to_string
 
 MAX_INSTANCES = 10_000  # instances of one resource or module (count, for_each)
@@ -245,11 +246,21 @@ class ModuleInstance:
             raise EvalError(f"var.{name} is not declared")
         if name in self.inputs:
             given = self.inputs[name]
-            return given() if callable(given) else given
+            return self._typed(block, given() if callable(given) else given)
         if "default" in block.attrs:
-            return self.planner.value(block.attrs["default"], self.scope)
+            return self._typed(block, self.planner.value(block.attrs["default"], self.scope))
         return Unknown(reasons=[f"{self.prefix}var.{name} has no default and no value was "
                                 "given (--var, --var-file)"])
+
+    @staticmethod
+    def _typed(block, value):
+        """The value as its `type` converts it (optional attributes' defaults: hcl_types)."""
+        if "type" not in block.attrs:
+            return value
+        try:
+            return convert(value, block.attrs["type"])
+        except EvalError:
+            return value
 
     def local(self, name):
         if name not in self.config.locals:

@@ -4,7 +4,8 @@ Reads, as the VPC API reference documents them:
 - v3: ``ListSecurityGroupRules`` / ``ShowSecurityGroupRule`` (``security_group_rules[]``,
   ``security_group_rule``: ``multiport``, ``action``, ``priority``, ``enabled``,
   ``remote_address_group_id``), ``ListSecurityGroups`` / ``ShowSecurityGroup`` (names,
-  descriptions, a group's embedded ``security_group_rules``);
+  descriptions, a group's embedded ``security_group_rules``), ``ShowAddressGroup`` /
+  ``ListAddressGroups`` (the entries of the address groups rules name);
 - v2.0 (OpenStack Neutron style) ``security-group-rules`` / ``security-groups``
   (``port_range_min/max``, no action or priority: every rule allows, priority 1).
 A rule id seen in both is one rule, the v3 record kept. Huawei's remote fields are mutually
@@ -17,13 +18,14 @@ from __future__ import annotations
 
 from sgnet.core.values import ICMP, ICMPV6
 from sgnet.io.importers import huawei_topology
-from sgnet.io.importers.export import Node, short, show, unrecognised
-from sgnet.io.importers.normaliser import Importer, protocol_or_none
+from sgnet.io.importers.export import Node, error_response, short, show, unrecognised
+from sgnet.io.importers.normaliser import Importer, address_group_entries, protocol_or_none
 
 EXPECTED = ("one of these VPC / ECS API responses: ListSecurityGroupRules / "
             "ShowSecurityGroupRule (security_group_rules[], security_group_rule), "
             "ListSecurityGroups / ShowSecurityGroup (security_groups[], security_group), v3 or "
-            "v2.0; ECS ShowServer / ListServersDetails (server, servers[]); ListSubnets / "
+            "v2.0; ShowAddressGroup / ListAddressGroups (address_group, address_groups[]); "
+            "ECS ShowServer / ListServersDetails (server, servers[]); ListSubnets / "
             "ShowSubnet (subnets[], subnet); ListVpcs / ShowVpc (vpcs[], vpc)")
 
 
@@ -47,6 +49,11 @@ def _read_file(imp: Importer, network, path: str, data: Node):
             for g in data["security_groups"].items():
                 _group(imp, path, g)
             found = True
+        for key in ("address_group", "address_groups"):
+            if data.has(key):
+                for ag in (data[key].items() if key.endswith("s") else [data[key]]):
+                    _address_group(imp, path, ag)
+                found = True
         rules = None
         if data.has("security_group_rule"):
             rules = [data["security_group_rule"]]
@@ -57,7 +64,25 @@ def _read_file(imp: Importer, network, path: str, data: Node):
                 _rule(imp, path, r, i)
             found = True
     if not found:
-        raise unrecognised(path, "huawei", EXPECTED + f"; got {show(data.value)}")
+        raise error_response(path, "huawei", data) or \
+            unrecognised(path, "huawei", EXPECTED + f"; got {show(data.value)}")
+
+
+def _address_group(imp: Importer, path: str, item: Node):
+    """v3 ShowAddressGroup / ListAddressGroups: an IP address group, the remote of a rule's
+    ``remote_address_group_id``. ``ip_set`` holds addresses, CIDRs and ranges 'a-b';
+    ``ip_extra_set`` the same entries with remarks (read both, each entry once).
+    https://support.huaweicloud.com/intl/en-us/api-vpc/vpc_ipaddressgroup_0003.html"""
+    gid = item["id"].required_text("every address group has an id")
+    pl = imp.prefix_list(gid)
+    pl.cloud_name = pl.cloud_name or item["name"].text() or None
+    where = f"{path}: address group {show(pl.cloud_name) if pl.cloud_name else short(gid)}"
+    nodes = item["ip_set"].items() + [e["ip"] for e in item["ip_extra_set"].objects()]
+    entries = list(dict.fromkeys(address_group_entries(imp, where, nodes)))
+    if pl.entries is not None and pl.entries != entries:
+        imp.warn(where, "its entries differ from another file's: the first file's are kept")
+        return
+    pl.entries = entries
 
 
 def _group(imp: Importer, path: str, item: Node):
@@ -73,6 +98,11 @@ def _group(imp: Importer, path: str, item: Node):
 
 def _rule(imp: Importer, path: str, r: Node, index: int, default_group=None):
     gid = r["security_group_id"].text() or default_group
+    if default_group and gid != default_group:
+        imp.warn(f"{path}: {imp.group(default_group, path).label}: rule "
+                 f"{short(r['id'].text() or f'#{index}')}",
+                 f"listed in this group but its security_group_id is {short(gid)}: kept "
+                 "as a rule of that group")
     if not gid:
         r["security_group_id"].fail("is required (every rule names its security group)")
     g = imp.group(gid, path)

@@ -7,9 +7,9 @@ attributes the alicloud provider's documentation gives them: ``alicloud_security
 ``port_range``, ``policy``, ``priority``, ``cidr_ip`` / ``ipv6_cidr_ip`` /
 ``source_security_group_id`` / ``prefix_list_id``, ``nic_type``), ``alicloud_ecs_prefix_list``,
 ``alicloud_vpc``, ``alicloud_vswitch``, ``alicloud_instance`` (``security_groups``,
-``vswitch_id``, ``private_ip``) and secondary ENIs: ``alicloud_(ecs_)network_interface``
-(``vswitch_id``, ``security_group_ids`` or the older ``security_groups``,
-``primary_ip_address`` or the older ``private_ip``) attached to an instance by
+``vswitch_id``, ``private_ip``, ``network_interfaces`` blocks) and secondary ENIs:
+``alicloud_(ecs_)network_interface`` (``vswitch_id``, ``security_group_ids`` or the older
+``security_groups``, ``primary_ip_address`` or the older ``private_ip``) attached to an instance by
 ``alicloud_(ecs_)network_interface_attachment`` (``instance_id``, ``network_interface_id``):
 registry.terraform.io/providers/aliyun/alicloud/latest/docs/resources/ecs_network_interface
 and network_interface_attachment. A rule's missing action is
@@ -44,7 +44,7 @@ def _group(imp: Importer, tf: Terraform, res: Resource):
     v = res.values
     g = imp.group(tf.key(res), res.path,
                   cloud_name=v["security_group_name"].text() or v["name"].text() or None)
-    g.label = f"{res.where} ({short(g.cloud_name or g.key)})"
+    g.label = f"{short(res.address, 200)} ({short(g.cloud_name or g.key)})"  # g.source: the file
     g.rules_given = True  # Terraform lists the group's rules as resources (maybe none)
     g.description = v["description"].description()
     stype = v["security_group_type"].text().lower() or "normal"
@@ -119,6 +119,26 @@ def _instance(imp: Importer, tf: Terraform, res: Resource):
         tf.refs(res, "security_groups"))
     imp.instances.append(inst)
     tf.pending.setdefault("instances", {})[tf.key(res)] = inst
+    _instance_enis(tf, res)
+
+
+def _instance_enis(tf: Terraform, res: Resource):
+    """The instance's ``network_interfaces`` blocks (alicloud_instance docs, "network_interfaces":
+    the secondary ENIs created with it): an existing ENI (``network_interface_id``) is
+    attached like an alicloud_ecs_network_interface_attachment; one given by ``vswitch_id``
+    (and ``security_group_ids``) is created on that vSwitch."""
+    exprs = res.expressions["network_interfaces"]
+    exprs = exprs.items() if isinstance(exprs.value, list) else []
+    for i, n in enumerate(res.values["network_interfaces"].objects()):
+        e = exprs[i] if i < len(exprs) and exprs[i].is_object() else Node({}, n.file)
+        eni_key = tf.ref(res, "network_interface_id", n, e)
+        if eni_key is None and tf.ref(res, "vswitch_id", n, e):
+            eni_key = f"tf:eni:{res.address}:{i}"
+            groups = n["security_group_ids"].texts() or tf._refs(res, e["security_group_ids"])
+            tf.pending.setdefault("enis", {})[eni_key] = (
+                res, (tf.ref(res, "vswitch_id", n, e), None, None), groups)
+        if eni_key is not None:
+            tf.pending.setdefault("attachments", []).append((res, tf.key(res), eni_key))
 
 
 def _eni(imp: Importer, tf: Terraform, res: Resource):

@@ -40,7 +40,7 @@ def read(imp: Importer, tf: Terraform, res: Resource):
 def _group(imp: Importer, tf: Terraform, res: Resource):
     v = res.values
     g = imp.group(tf.key(res), res.path, cloud_name=v["name"].text() or None)
-    g.label = f"{res.where} ({short(g.cloud_name or g.key)})"
+    g.label = f"{short(res.address, 200)} ({short(g.cloud_name or g.key)})"  # g.source: the file
     g.rules_given = True
     g.description = v["description"].description()
     rules = v["rules"]

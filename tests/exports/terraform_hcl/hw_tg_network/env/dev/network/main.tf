@@ -1,0 +1,4 @@
+provider "huaweicloud" {
+  region = var.region
+
+}

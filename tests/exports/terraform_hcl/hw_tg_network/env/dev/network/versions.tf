@@ -1,0 +1,8 @@
+terraform {
+  required_providers {
+    huaweicloud = {
+      source  = "huaweicloud/huaweicloud"
+      version = ">=1.36.0"
+    }
+  }
+}

@@ -1,0 +1,3 @@
+output "secgroup_id" {
+  value = huaweicloud_networking_secgroup.secgroup.id
+}

@@ -1,0 +1,7 @@
+variable "secgroup_name" {
+  
+}
+
+variable "secgroup_desc" {
+  
+}

@@ -1,0 +1,3 @@
+output "id" {
+  value = huaweicloud_networking_secgroup.secgroup.id
+}
