@@ -585,10 +585,22 @@ class _Topology:
                 self.warn(s.label, f"its VPC {s.vpc_key} is not in the export: subnet left out")
                 continue
             subnets_by_vpc.setdefault(s.vpc_key, []).append(s)
+        taken = []  # the IPv4 networks of the VPCs kept so far
         for key, v in self.vpcs.items():
             if key not in subnets_by_vpc:
                 self.warn(v.label, "has no subnet in the export: VPC left out")
                 continue
+            net = _network_or_none(v.cidr)
+            clash = next((t for t in taken if net is not None and net.overlaps(t[1])), None)
+            if clash is not None:
+                # the cloud allows overlapping VPCs; a lab routes its VPCs through one
+                # gateway, so they cannot overlap: this one is left out, not the whole network
+                self.warn(v.label, f"its CIDR {v.cidr} overlaps VPC {clash[0]}'s "
+                          f"({clash[1]}), which a lab cannot hold: VPC left out (its "
+                          "instances are placed in the first subnet)")
+                continue
+            if net is not None:
+                taken.append((v.cloud_name or key, net))
             name = vpc_names.take(v.cloud_name or key, key)
             vd = {"name": name, "cidr": v.cidr}
             sub6 = [s.ipv6_cidr for s in subnets_by_vpc[key] if s.ipv6_cidr]
@@ -758,6 +770,13 @@ class Names:
             if name not in self.taken:
                 self.counters[base] = n
                 return name
+
+
+def _network_or_none(cidr):
+    try:
+        return ipaddress.ip_network(str(cidr), strict=False) if cidr else None
+    except ValueError:
+        return None  # the lab file names it (the generated network is used then)
 
 
 def _sanitise(name) -> str:
