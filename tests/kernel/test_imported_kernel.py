@@ -25,6 +25,13 @@ CASES = {
     "tf-ali-module": ("terraform", ["terraform_hcl/ali_sg_module/examples/http"]),
     # Terraform HCL: Huawei ECS with an attached second interface
     "tf-hw-attach": ("terraform", ["terraform_hcl/hw_attached_interface"]),
+    # Terraform HCL: the Alibaba ecs-instance module's example (13 instances, two VPCs that
+    # overlap: one left out)
+    "tf-ali-ecs": ("terraform", ["terraform_hcl/ali_ecs_module/examples/basic"]),
+    # Terraform HCL: a Huawei project's network (default rules at priority 100 + its own)
+    "tf-hw-network": ("terraform", ["terraform_hcl/hw_tg_network/env/dev/network"]),
+    # Terraform HCL: the Alibaba vpc-ecs-eip module's example
+    "tf-ali-eip": ("terraform", ["terraform_hcl/ali_vpc_ecs_eip/examples/complete"]),
 }
 
 
