@@ -14,7 +14,6 @@ can be decided otherwise.
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 from collections import Counter
 from dataclasses import dataclass, field
@@ -106,14 +105,6 @@ def entry_matches(lab: Lab, entry, family, protocol, port, peer) -> bool:
     return _remote_matches(lab, entry.remote, family, peer)
 
 
-def _with_setting(lab: Lab, setting: str, value: str) -> Lab:
-    """The lab read another way: the same objects, one setting changed (the membership
-    sets, which no setting changes, shared)."""
-    other = dataclasses.replace(lab, settings={**lab.settings, setting: value})
-    other.__dict__["_member_sets"] = lab.__dict__.setdefault("_member_sets", {})
-    return other
-
-
 def _extra(longer: list, shorter: list):
     """The entries of `longer` that are not in `shorter` if `shorter` is `longer` with
     those left out (a flow that matches none of them is decided alike), else None."""
@@ -153,7 +144,8 @@ class _Other:
     def __init__(self, lab, setting, value):
         self.setting, self.value = setting, value
         self.lab_value = readings.value(lab, setting)
-        self.evaluator = Evaluator(_with_setting(lab, setting, value), judge_readings=False)
+        self.evaluator = Evaluator(lab.with_settings({**lab.settings, setting: value}),
+                                   judge_readings=False)
         self.diffs = {}
 
     def diff(self, mine: "Evaluator", eni, direction):

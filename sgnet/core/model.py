@@ -8,6 +8,7 @@ Every class is a frozen dataclass, built complete by the lab file's validation
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -247,6 +248,13 @@ class Lab:
     def members(self, group: str, family: int) -> list:
         """Private addresses of the given family of every ENI in the group."""
         return [a for eni in self.enis if group in eni.groups for a in eni.addresses(family)]
+
+    def with_settings(self, settings: dict) -> "Lab":
+        """The same lab under other settings (no setting changes a membership: the
+        membership sets are shared)."""
+        other = dataclasses.replace(self, settings=settings)
+        other.__dict__["_member_sets"] = self.__dict__.setdefault("_member_sets", {})
+        return other
 
     def is_member(self, group: str, family: int, addr) -> bool:
         cache = self.__dict__.setdefault("_member_sets", {})

@@ -17,8 +17,9 @@ from __future__ import annotations
 import ipaddress
 from typing import Optional
 
+from sgnet.core.labspec import PRIVATE_RANGES
 from sgnet.io.importers.export import short, show
-from sgnet.io.importers.normaliser import Importer, Network
+from sgnet.io.importers.normaliser import Importer, Network, covering
 
 FREE_BASE = ipaddress.ip_network("10.0.0.0/16")  # where a subnet with no address is placed
 
@@ -64,9 +65,9 @@ def _infer_vpcs(imp: Importer, vpc_listing: str):
         if s.vpc_key not in imp.vpcs and s.cidr:
             by_vpc.setdefault(s.vpc_key, []).append(ipaddress.ip_network(s.cidr, strict=False))
     for vkey, nets in by_vpc.items():
-        net = _covering(nets)
+        net = covering(nets)
         others = [ipaddress.ip_network(n.cidr, strict=False) for n in imp.vpcs.values()
-                  if n.cidr] + [_covering(o) for k, o in by_vpc.items() if k != vkey]
+                  if n.cidr] + [covering(o) for k, o in by_vpc.items() if k != vkey]
         wide = net.supernet(new_prefix=16) if net.prefixlen > 16 else net
         if wide.is_private and all(wide.subnet_of(p) for p in _private_blocks(net)) and \
                 not any(wide.overlaps(o) for o in others):  # a lab's VPCs must not overlap
@@ -89,17 +90,8 @@ def _address(text, family):
 
 def _holding(addresses: list, prefix: int):
     """The network of `addresses[0]` with `prefix`, widened until it holds them all."""
-    net = ipaddress.ip_network(f"{addresses[0]}/{prefix}", strict=False)
-    while not all(a in net for a in addresses):
-        net = net.supernet()
-    return net
-
-
-def _covering(nets: list):
-    net = nets[0]
-    while not all(n.subnet_of(net) for n in nets):
-        net = net.supernet()
-    return net
+    return covering([ipaddress.ip_network(f"{addresses[0]}/{prefix}", strict=False),
+                     *(ipaddress.ip_network(a) for a in addresses[1:])])
 
 
 def _free_base(imp, subnet_vpc, wanted, vpc_key):
@@ -131,9 +123,8 @@ def _subnet_cidr(v4: list, taken: list, base) -> tuple:
 
 
 def _private_blocks(net) -> list:
-    blocks = [ipaddress.ip_network(b) for b in ("10.0.0.0/8", "172.16.0.0/12",
-                                                "192.168.0.0/16")]
-    return [b for b in blocks if net.subnet_of(b)] or [net]
+    """The private range (labspec's, where a VPC must lie) that holds `net`, or `net`."""
+    return [b for b in PRIVATE_RANGES if net.subnet_of(b)] or [net]
 
 
 def cidr_or_none(imp, label, node, family):

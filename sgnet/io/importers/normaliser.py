@@ -125,7 +125,12 @@ class PrefixList:
     name: Optional[str] = None
 
     def families(self) -> set:
-        return {6 if ":" in e else 4 for e in self.entries or []}
+        return {_family(e) for e in self.entries or []}
+
+
+def _family(cidr: str) -> int:
+    """The family of a normalised CIDR text."""
+    return 6 if ":" in cidr else 4
 
 
 @dataclass
@@ -385,9 +390,9 @@ class _LabBuilder:
             return
         for pl in self.prefix_lists.values():
             if len(pl.families()) > 1:
-                keep = 6 if ":" in pl.entries[0] else 4
-                dropped = [e for e in pl.entries if (6 if ":" in e else 4) != keep]
-                pl.entries = [e for e in pl.entries if (6 if ":" in e else 4) == keep]
+                keep = _family(pl.entries[0])
+                dropped = [e for e in pl.entries if _family(e) != keep]
+                pl.entries = [e for e in pl.entries if _family(e) == keep]
                 self.warnings.append(
                     f"prefix list {pl.name or pl.key} mixes IPv4 and IPv6 entries, which "
                     f"{self.provider} refuses (one address family per prefix list): kept the "
@@ -784,12 +789,17 @@ def _sanitise(name) -> str:
     return re.sub(r"^[^A-Za-z0-9]+", "", text).rstrip("-")
 
 
-def _covering(cidrs: list) -> str:
-    """The smallest network holding every one of `cidrs` (IPv6 subnets of one VPC)."""
-    nets = [ipaddress.ip_network(c, strict=False) for c in cidrs]
+def covering(nets: list):
+    """The first of `nets` widened until it holds every one of them (one family)."""
     net = nets[0]
     while not all(n.subnet_of(net) for n in nets):
         net = net.supernet()
+    return net
+
+
+def _covering(cidrs: list) -> str:
+    """The network holding every one of `cidrs` (IPv6 subnets of one VPC), /64 at most."""
+    net = covering([ipaddress.ip_network(c, strict=False) for c in cidrs])
     return str(net if net.prefixlen <= 64 else net.supernet(new_prefix=64))
 
 
