@@ -198,20 +198,38 @@ def test_down_after_a_crash_removes_everything(tmp_path, cleanup):
 
 
 def test_not_root_is_exit_3():
+    """`sgnet up` as an unprivileged user: exit 3, saying why, nothing made. The CLI runs in
+    a forked child that drops to nobody after sgnet is imported, so the test does not depend
+    on nobody being able to read the checkout (a clone in a 0700 mktemp directory)."""
     import tempfile
+    import sgnet.session  # noqa: F401  (everything `up` needs, imported while still root)
+    from sgnet import cli
     d = Path(tempfile.mkdtemp(prefix="sgnet-test-"))  # readable by the unprivileged user
     os.chmod(d, 0o755)
     f = lab_file(d, web_lab("troot"))
     os.chmod(f, 0o644)
-
-    def drop():
-        os.setgid(65534)
-        os.setuid(65534)
-
-    r = subprocess.run([sys.executable, "-m", "sgnet.cli", "up", str(f)], capture_output=True,
-                       text=True, preexec_fn=drop, cwd="/", env=dict(os.environ, HOME="/"))
-    assert r.returncode == 3, (r.stdout, r.stderr)
-    assert "root" in r.stderr
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: nobody, its stderr into the pipe
+        code = 70
+        try:
+            os.close(r)
+            os.dup2(w, 2)
+            sys.stderr = open(2, "w", closefd=False)  # pytest's capture is no file
+            os.chdir("/")
+            os.environ["HOME"] = "/"
+            os.setgid(65534)
+            os.setuid(65534)
+            code = cli.main(["up", str(f)])
+        finally:
+            sys.stderr.flush()
+            os._exit(code if isinstance(code, int) else 70)
+    os.close(w)
+    with os.fdopen(r) as pipe:
+        err = pipe.read()
+    status = os.waitpid(pid, 0)[1]
+    assert os.waitstatus_to_exitcode(status) == 3, err
+    assert "root" in err
     assert namespaces("troot") == []
     f.unlink()
     d.rmdir()
