@@ -23,10 +23,14 @@ from sgnet.core.errors import short as shown
 from sgnet.io.importers import KINDS
 from sgnet.io.progress import Progress
 
-EPILOG = """exit codes: 0 success (matrix/probe: every observed verdict as expected),
-1 a mismatch between kernel and expectation, 2 bad input or usage (nothing changed),
-3 environment problem (not root, kernel feature or package missing).
+EPILOG = """exit codes: 0 success (matrix/probe: every observed verdict and the rule the
+kernel reported as expected), 1 a mismatch between kernel and expectation, 2 bad input or
+usage (nothing changed), 3 environment problem (not root, kernel feature or package
+missing) or a lost probe (neither answered nor dropped by a lab rule: a lab fault).
 Lab files, verdict records and examples: see README.md and examples/."""
+
+
+LOST = 3  # exit status when a probe was lost: a lab fault, like an environment problem
 
 
 class _Parser(argparse.ArgumentParser):
@@ -393,7 +397,7 @@ def _explain(args) -> int:
     from sgnet.session import LabSession
     e = LabSession.attach(args.lab).explain(args.src, args.dst, args.proto, _family(args))
     _out(args, e, format_explain(e))
-    return 0
+    return LOST if e["kernel"]["observed"] == "lost" else 0
 
 
 # verbs on a running lab: (args, its session, attached and repaired)
@@ -415,7 +419,7 @@ def _probe(args, sess) -> int:
     r = sess.probe(args.src, args.dst, args.proto, _family(args), args.timeout, args.flags,
                    pcap=args.pcap)
     _out(args, r, format_record(r))
-    return 0 if r["match"] else 1
+    return LOST if r["observed"] == "lost" else 0 if r["match"] else 1
 
 
 def _matrix(args, sess) -> int:
@@ -431,7 +435,12 @@ def _matrix(args, sess) -> int:
         with _writing("--junit", args.junit):
             junit.write(args.junit, f"sgnet matrix {args.lab}", junit.matrix_cases(m))
     _out(args, m, format_matrix(m))
-    return 0 if m["summary"]["wrong"] == 0 else 1
+    return _verdicts_exit(m["summary"])
+
+
+def _verdicts_exit(summary) -> int:
+    """A lost probe is a lab fault (exit 3), before any mismatch (1)."""
+    return LOST if summary.get("lost") else 0 if summary["wrong"] == 0 else 1
 
 
 def _diff(args, sess) -> int:
@@ -443,6 +452,8 @@ def _diff(args, sess) -> int:
                         junit.diff_cases(d))
     _out(args, d, format_diff(d))
     confirmed = all(r["confirmed"] for r in d["gained"] + d["lost"])
+    if d["summary"].get("clone_lost"):
+        return LOST
     return 0 if confirmed and d["summary"]["clone_mismatches"] == 0 else 1
 
 
@@ -453,7 +464,7 @@ def _report(args, sess) -> int:
         f.write(page.render(sess.lab, m))
     done = {"lab": args.lab, "output": args.output, "summary": m["summary"]}
     _out(args, done, format_report(done))
-    return 0 if m["summary"]["wrong"] == 0 else 1
+    return _verdicts_exit(m["summary"])
 
 
 def _exec(args, sess) -> int:

@@ -3,6 +3,8 @@ prints, as the lines a person reads. Used by `sgnet.cli` only."""
 
 from __future__ import annotations
 
+from sgnet.core.flows import rule_key as flows_rule_key
+
 
 MAX_LISTED = 20  # flows listed under a matrix whose verdict depends on a reading
 
@@ -18,22 +20,45 @@ def format_readings(r) -> list:
             for o in r.get("readings", [])]
 
 
+def _rule(d) -> str:
+    if d is None:
+        return "no rule (no group applies)"
+    return f"{d['direction']}: {d['why']}"
+
+
 def format_record(r) -> str:
-    """One probed flow: both verdicts and the deciding rule."""
-    mark = "" if r["match"] else "   <-- MISMATCH"
-    return "\n  ".join([f"{r['src']} ({r['src_ip']}) -> {r['dst']} ({r['dst_ip']}) "
-                        f"{r['protocol']}{_port(r)}: observed {r['observed']} ({r['detail']}),"
-                        f" expected {r['expected']}{mark}",
-                        f"decided by: {r['decided_by']['why']}"] + format_readings(r))
+    """One probed flow: both verdicts, the rule the provider's documents say decides and the
+    rule the kernel reported."""
+    mark = "" if r["match"] else "   <-- RULE MISMATCH (same verdict, another rule)" \
+        if r.get("mismatch") == "rule" else "   <-- MISMATCH"
+    if r["observed"] == "lost":
+        mark = "   <-- LOST (a lab fault, not a verdict)"
+    lines = [f"{r['src']} ({r['src_ip']}) -> {r['dst']} ({r['dst_ip']}) "
+             f"{r['protocol']}{_port(r)}: observed {r['observed']} ({r['detail']}),"
+             f" expected {r['expected']}{mark}",
+             f"decided by: {_rule(r['decided_by'])}"]
+    if r["observed"] == "lost":
+        lines.append(f"lost: {r['lost']}")
+    elif "observed_by" in r:
+        same = flows_rule_key(r["observed_by"]) == flows_rule_key(r["decided_by"])
+        lines.append("kernel: " + ("the same rule" if same else _rule(r["observed_by"])))
+    return "\n  ".join(lines + format_readings(r))
+
+
+def _cell(r) -> str:
+    """A grid cell: the verdict observed; ! a verdict mismatch, ~ the same verdict for
+    another rule's reason, * a verdict that depends on the reading; `lost?` a lab fault."""
+    if r["observed"] == "lost":
+        return "lost?"
+    flag = "" if r["match"] else {"rule": "~"}.get(r.get("mismatch"), "!")
+    return r["observed"] + flag + ("*" if r.get("readings") else "")
 
 
 def _grids(results: list) -> list:
     """A grid per protocol/port, rows the sources, columns the destinations."""
     names = list(dict.fromkeys(n for r in results for n in (r["src"], r["dst"])))
     keys = list(dict.fromkeys(r["protocol"] + _port(r) for r in results))
-    cells = {(r["protocol"] + _port(r), r["src"], r["dst"]):
-             r["observed"] + ("" if r["match"] else "!") + ("*" if r.get("readings") else "")
-             for r in results}
+    cells = {(r["protocol"] + _port(r), r["src"], r["dst"]): _cell(r) for r in results}
     w = max(8, max(len(n) for n in names) + 2)
     srcs = [n for n in names if any(r["src"] == n for r in results)]
     dsts = [n for n in names if any(r["dst"] == n for r in results)]
@@ -52,11 +77,20 @@ def format_matrix(m) -> str:
     if not results:
         return f"lab {m['lab']}: no flows to probe"
     fam = results[0]["family"].replace("ipv", "IPv")
-    lines = [f"lab {m['lab']}, {fam}: {m['summary']['total']} flows, "
-             f"{m['summary']['correct']} as expected, {m['summary']['wrong']} wrong", ""]
+    summary = m["summary"]
+    lost = f", {summary['lost']} LOST" if summary.get("lost") else ""
+    by_rule = f" ({summary['rule_mismatches']} by rule only)" \
+        if summary.get("rule_mismatches") else ""
+    lines = [f"lab {m['lab']}, {fam}: {summary['total']} flows, "
+             f"{summary['correct']} as expected (verdict and rule), {summary['wrong']} "
+             f"wrong{by_rule}{lost}", ""]
     lines += _grids(results)
-    lines.append("allow = the destination answered; deny = silence; "
-                 "X! = observed X, the provider's rules say otherwise")
+    lines.append("allow = the destination answered; deny = a lab rule dropped it; "
+                 "X! = observed X, the provider's rules say otherwise; X~ = the expected "
+                 "verdict, but the kernel reports another rule deciding")
+    if lost:
+        lines.append("lost? = neither answered nor dropped by any lab rule: a fault of the "
+                     "lab (or the machine), not a verdict")
     dependent = [r for r in results if r.get("readings")]
     if dependent:
         lines.append("X* = the documents can be read another way, and that reading gives "
@@ -75,6 +109,22 @@ def format_matrix(m) -> str:
     return "\n".join(lines)
 
 
+MAX_SESSIONS = 20  # tracked sessions listed per instance (--json has them all)
+
+
+def _session_flow(se) -> str:
+    ports = f":{se['sport']} -> {se['dst']}:{se['dport']}" if se["sport"] is not None \
+        else f" -> {se['dst']}"
+    state = f" {se['state']}" if se.get("state") else ""
+    return f"{se['protocol']} {se['src']}{ports}{state}"
+
+
+def _session(se) -> str:
+    a = se["admitted_by"]
+    who = f"{a['direction']}: {a['why']}" if a else "no lab rule's mark"
+    return f"{_session_flow(se)}, admitted by {who}"
+
+
 def format_status(st) -> str:
     lines = [f"lab {st['lab']} ({st['provider']})"]
     for h in st.get("hosts", []):
@@ -90,6 +140,12 @@ def format_status(st) -> str:
             lines.append(f"    {e['ifname']} {e['subnet']} {e['ip']}{v6} groups "
                          f"{', '.join(e['groups'])} (rules in {e['rules']['ingress']}, "
                          f"out {e['rules']['egress']})")
+        listed = i.get("sessions", [])
+        for se in listed[:MAX_SESSIONS]:
+            lines.append(f"    session {_session(se)}")
+        if len(listed) > MAX_SESSIONS:
+            lines.append(f"    ... and {len(listed) - MAX_SESSIONS} more sessions "
+                         "(--json lists all)")
     for x in st["externals"]:
         v6 = f" {x['ipv6']}" if x["ipv6"] else ""
         on = f" on {x['host']}" if "host" in x else ""
@@ -101,10 +157,13 @@ def format_status(st) -> str:
 def format_diff(d) -> str:
     lines = [f"lab {d['lab']} with the groups of {d['changed']}: {d['summary']['gained']} "
              f"flows gained, {d['summary']['lost']} lost, {d['unchanged']} unchanged "
-             f"(confirmed on clone {d['clone']}: {d['summary']['clone_mismatches']} mismatches)"]
+             f"(confirmed on clone {d['clone']}: {d['summary']['clone_mismatches']} mismatches"
+             + (f", {d['summary']['clone_lost']} probes LOST" if d["summary"].get("clone_lost")
+                else "") + ")"]
     for title, rows in (("gained", d["gained"]), ("lost", d["lost"])):
         for r in rows:
-            ok = "confirmed" if r["confirmed"] else f"NOT confirmed: observed {r['observed']}"
+            ok = "confirmed" if r["confirmed"] else \
+                f"NOT confirmed: observed {r['observed']} ({_rule(r.get('observed_by'))})"
             lines.append(f"  {title:6s} {r['src']} -> {r['dst']} {r['protocol']}{_port(r)}: "
                          f"{r['before']} -> {r['after']} ({ok}); {r['decided_by']['why']}")
             lines += [f"         {line}" for line in format_readings(r)]
@@ -113,8 +172,18 @@ def format_diff(d) -> str:
 
 def format_change(res) -> str:
     inst = ", ".join(res["instances_updated"]) or "none (no ruleset changed)"
-    return (f"lab {res['lab']}: {res['change']}: applied; instances updated: {inst}; "
-            f"tracked sessions cut: {res['sessions_cut']}")
+    lines = [f"lab {res['lab']}: {res['change']}: applied; instances updated: {inst}; "
+             f"tracked sessions cut: {res['sessions_cut']}"]
+    for c in res.get("cut", [])[:MAX_SESSIONS]:
+        said = c.get("observed_by")
+        kernel = "" if "observed" not in c else (
+            "; the kernel: the same rule" if c["match"] else
+            f"; the kernel: {c['observed']} - {_rule(said)}  <-- MISMATCH")
+        lines.append(f"  cut on {c['instance']}: {_session_flow(c)} - "
+                     f"{c['decided_by']['why']}{kernel}")
+    if len(res.get("cut", [])) > MAX_SESSIONS:
+        lines.append(f"  ... and {len(res['cut']) - MAX_SESSIONS} more (--json lists all)")
+    return "\n".join(lines)
 
 
 def format_hits(h) -> str:
@@ -135,6 +204,15 @@ def format_explain(e) -> str:
         lines.append(f"  {s['direction']}{where}: {s['verdict']} - {s['why']}")
     lines += [f"  {line}" for line in format_readings(e)]
     lines.append("  replies of an allowed flow pass whatever the reverse rules say (stateful)")
+    k = e.get("kernel")
+    if k is not None:
+        if k["observed"] == "lost":
+            lines.append(f"the kernel: LOST (a lab fault, not a verdict): {k.get('lost', '')}")
+        else:
+            verdict = {"verdict": "  <-- MISMATCH", "rule": "  <-- RULE MISMATCH"}.get(
+                k.get("mismatch"), "  (as expected)")
+            lines.append(f"the kernel: {k['observed']} ({k['detail']}) - "
+                         f"{_rule(k['observed_by'])}{verdict}")
     return "\n".join(lines)
 
 

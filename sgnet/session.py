@@ -11,20 +11,43 @@ import hashlib
 import os
 import re
 import subprocess
+import threading
 
 import yaml
 
 from sgnet import state
-from sgnet.core import changeplan, changes, flows
+from sgnet.core import changeplan, changes, flows, witness
 from sgnet.core.errors import LabError, short
 from sgnet.core.evaluator import Evaluator
 from sgnet.core.model import Lab
-from sgnet.core.probes import ProbeSpec
+from sgnet.core.probes import ProbeSpec, assign_tags
 from sgnet.hosts.driver import Drivers, HostError, LabText, LocalDriver, require_environment
 from sgnet.core import labspec
 from sgnet.io import labfile
 
 HERE = LocalDriver()  # this machine: what a lab left here when its state is lost
+
+
+class _Background:
+    """fn() in a thread; result() waits for it and returns its value or raises its error
+    (probing waits on its workers, so this process's CPU is free meanwhile)."""
+
+    def __init__(self, fn):
+        self._out = {}
+
+        def run():
+            try:
+                self._out["value"] = fn()
+            except BaseException as e:  # handed to result()
+                self._out["error"] = e
+        self._thread = threading.Thread(target=run)
+        self._thread.start()
+
+    def result(self):
+        self._thread.join()
+        if "error" in self._out:
+            raise self._out["error"]
+        return self._out["value"]
 
 
 def _typed(name) -> str:
@@ -211,20 +234,44 @@ class LabSession:
             cut = self._recheck([new.instance(n) for n in plan])
             state.save(name, st["source"], text, "up", st["namespaces"])
         return {"lab": name, "change": what, "instances_updated": sorted(plan),
-                "sessions_cut": cut, "result": result}
+                "sessions_cut": len(cut), "cut": cut, "result": result}
 
-    def _recheck(self, instances) -> int:
+    def _recheck(self, instances) -> list:
         """Delete the tracked sessions of these instances that the current rules cut
-        (changeplan.sessions_to_cut): their number."""
+        (changeplan.cuts_with_rules), and ask the kernel which rule cuts each: a twin of
+        the session (the same ends, protocol and port, a new source port) is probed
+        through the new rules. -> one record per session cut: the session, the rule the
+        provider's documents say cuts it (`decided_by`), the rule the kernel reported
+        (`observed_by`), and `match`."""
         counts = self.drivers.per_endpoint([i.name for i in instances], "ct_count")
         busy = [i for i in instances if counts[i.name]]  # nothing tracked: nothing to check
         listed = self.drivers.per_endpoint([i.name for i in busy], "ct_entries")
-        cut = 0
+        cut = []
         for inst in busy:
-            doomed = changeplan.sessions_to_cut(self.evaluator, inst, listed[inst.name])
+            doomed = changeplan.cuts_with_rules(self.evaluator, inst, listed[inst.name])
             if doomed:
-                cut += self.drivers.of(inst.name).ct_delete(self.ns_of(inst.name), doomed)
-        return cut
+                self.drivers.of(inst.name).ct_delete(self.ns_of(inst.name),
+                                                     [e for e, _ in doomed])
+            cut += [(inst, e, d) for e, d in doomed]
+        out = [dict(flows.session_record(self.lab, self.evaluator, inst, e),
+                    instance=inst.name, decided_by=d.to_dict()) for inst, e, d in cut]
+        twins = [(i, (e.src, e.dst, e.protocol, e.dport if e.sport is not None else None,
+                      e.family)) for i, (_, e, _) in enumerate(cut)]
+        known = [(i, f) for i, f in twins if self._in_lab(f)]
+        if known:
+            for (i, _), r in zip(known, self._verdicts([f for _, f in known], 1.0)):
+                out[i].update(observed=r["observed"], observed_by=r["observed_by"],
+                              match=r["observed"] == "deny" and flows.rule_key(
+                                  r["observed_by"]) == flows.rule_key(out[i]["decided_by"]))
+        return out
+
+    def _in_lab(self, f) -> bool:
+        """Both ends of a session are the lab's own (a twin can be sent from, and to)."""
+        try:
+            flows.flow_of(self.evaluator, *f)
+            return True
+        except LabError:
+            return False
 
     def rule_add(self, group: str, **fields) -> dict:
         fields = {k: v for k, v in fields.items() if v is not None}
@@ -255,25 +302,49 @@ class LabSession:
     def endpoints(self, family: int) -> list:
         return flows.endpoints(self.lab, family)
 
-    def explain(self, src: str, dst: str, proto: str, family: int = 4) -> dict:
+    def explain(self, src: str, dst: str, proto: str, family: int = 4,
+                timeout: float = 1.0) -> dict:
+        """The evaluator's steps for one flow and, beside them, what the running lab's
+        kernel did with a probe of it (`kernel`: its verdict and the rule it reported)."""
         p, port = flows.parse_proto(proto, family)
-        return flows.explanation(flows.expectation(self.evaluator, src, dst, p, port, family))
+        out = flows.explanation(flows.expectation(self.evaluator, src, dst, p, port, family))
+        r = self.verdicts([(src, dst, p, port, family)], timeout)[0]
+        out["kernel"] = {k: r[k] for k in ("observed", "detail", "observed_by", "match",
+                                           "mismatch", "lost") if k in r}
+        return out
 
     def verdicts(self, flow_list, timeout: float = 1.0, tcp_flags: str = "S",
                  progress=None, pcap: str = None, jobs: int = None) -> list:
         """flows: [(src, dst, protocol number, port, family)] -> verdict records (contract
         §3), all probed at once, TCP with these flags (flows.with_tcp_flags)."""
         flows.check_run(timeout, jobs, labspec.RUN_BOUNDS)
-        exps = [flows.with_tcp_flags(flows.expectation(self.evaluator, *f), tcp_flags)
-                for f in flow_list]
-        specs = [ProbeSpec(self.ns_of(e.flow.src), e.flow.src_ip, e.flow.dst_ip,
-                           e.flow.protocol, e.flow.port, e.flow.family, tcp_flags)
-                 for e in exps]
-        with state.locked(self.lab.name):  # never interleaved with a change
-            results = self.drivers.probe(specs, [e.flow.src for e in exps], timeout, jobs,
-                                         pcap, progress)
-        return [flows.verdict_record(e, r.observed, r.detail, self.lab)
-                for e, r in zip(exps, results)]
+        fl = [flows.flow_of(self.evaluator, *f) for f in flow_list]  # refused: nothing sent
+        with state.locked(self.lab.name):  # never interleaved with a change, nor another run
+            return self._verdicts(flow_list, timeout, tcp_flags, progress, pcap, jobs, fl)
+
+    def _verdicts(self, flow_list, timeout, tcp_flags="S", progress=None, pcap=None,
+                  jobs=None, fl=None) -> list:
+        """verdicts(), the lab's lock held by the caller."""
+        lab = self.lab
+        if fl is None:
+            fl = [flows.flow_of(self.evaluator, *f) for f in flow_list]
+        specs = [ProbeSpec(self.ns_of(f.src), f.src_ip, f.dst_ip, f.protocol, f.port,
+                           f.family, tcp_flags, dst_ns=self.ns_of(f.dst),
+                           src_rules=lab.instance(f.src) is not None,
+                           dst_rules=lab.instance(f.dst) is not None) for f in fl]
+        assign_tags(specs)
+        ends = [(f.src, f.dst) for f in fl]
+        # the evaluator judges while the probes are out (its thread waits on workers)
+        probing = _Background(lambda: self.drivers.probe(specs, ends, timeout, jobs, pcap,
+                                                         progress))
+        try:
+            exps = [flows.with_tcp_flags(flows.expectation(self.evaluator, *f), tcp_flags)
+                    for f in flow_list]
+        finally:
+            facts = probing.result()  # never left running
+        judge = witness.Judge(lab, self.evaluator)
+        return [flows.verdict_record(e, judge.judge(s, answer, reports, end), lab)
+                for e, s, (answer, reports), end in zip(exps, specs, facts, ends)]
 
     def probe(self, src: str, dst: str, proto: str, family: int = 4,
               timeout: float = 1.0, tcp_flags: str = "S", pcap: str = None) -> dict:
@@ -328,8 +399,10 @@ class LabSession:
         up = self.drivers.per_endpoint(everyone, "exists")
         counts = self.drivers.per_endpoint([i.name for i in lab.instances if up[i.name]],
                                            "ct_count")
+        busy = [n for n, c in counts.items() if c]
+        sessions = self.drivers.per_endpoint(busy, "ct_entries") if busy else {}
         return flows.status_record(lab, self.evaluator, self.ns_of, up, counts,
-                                   self.drivers.transport_names())
+                                   self.drivers.transport_names(), sessions)
 
     def exec(self, name: str, cmd: list, **kw) -> subprocess.CompletedProcess:
         """Run a command inside an instance's or external's namespace."""

@@ -101,6 +101,11 @@ def sessions_to_cut(evaluator, inst, entries) -> list:
     protocol, dport) that the current rules (`evaluator`'s lab) deny, judged in the
     directions the provider re-checks; the others are kept. A session cut is deleted: its
     next packet is not a new connection, so it is dropped."""
+    return [e for e, _ in cuts_with_rules(evaluator, inst, entries)]
+
+
+def cuts_with_rules(evaluator, inst, entries) -> list:
+    """sessions_to_cut, each with the rule that now denies it: [(entry, Decision)]."""
     directions = evaluator.profile.recheck
     doomed = []
     for e in entries:
@@ -114,6 +119,6 @@ def sessions_to_cut(evaluator, inst, entries) -> list:
         else:
             continue
         if d.verdict == "deny":
-            doomed.append(e)
+            doomed.append((e, d))
     return doomed
 

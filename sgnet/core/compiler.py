@@ -9,6 +9,8 @@ One `inet` table per instance namespace, named after the lab:
       iifname/oifname vmap -> per-ENI chain    (each ENI has its own groups)
   in_ethN / out_ethN: the ENI's decision list (sgnet.providers), in order, each rule with a
       counter and a comment naming its group and rule, ending in the list's default verdict.
+Every deciding rule also says so (sgnet.core.witness): it sets the packet's mark to the
+rule's number, keeps it on the session it admits (ct mark), and logs the packet to NFLOG.
 Group and prefix-list remotes are named sets per family. The whole table is replaced in one
 transaction (add + delete + add), so a change is atomic.
 """
@@ -20,7 +22,7 @@ import ipaddress
 import os
 import re
 
-from sgnet.core import layering
+from sgnet.core import layering, witness
 from sgnet.core.model import Instance, Lab
 from sgnet.core.names import bridge_name
 from sgnet.providers import get_profile
@@ -78,6 +80,22 @@ def _span(r):
 LAYER_MIN = int(os.environ.get("SGNET_LAYER_MIN", "64"))
 # A layer merges its entries into sets from this many on (fewer stay plain rules).
 MERGE_MIN = int(os.environ.get("SGNET_MERGE_MIN", "4"))
+
+
+def _witness(code_mark: int, verdict: str, value=None) -> list:
+    """The statements that report a decision: the mark (a number, or a map lookup that
+    gives the deciding entry's), kept on an admitted session, then the log."""
+    meta_mark = {"meta": {"key": "mark"}}
+    out = [{"mangle": {"key": meta_mark, "value": code_mark if value is None else value}}]
+    if verdict == "allow":
+        out.append({"mangle": {"key": {"ct": {"key": "mark"}}, "value": meta_mark}})
+    out.append({"log": {"prefix": witness.PREFIX[verdict], "group": witness.LOG_GROUP,
+                        "snaplen": witness.SNAPLEN}})
+    return out
+
+
+def _verdict(action: str):
+    return {"accept": None} if action == "allow" else {"drop": None}
 
 
 class Compiler:
@@ -160,8 +178,11 @@ class Compiler:
             ct = {"ct": {"key": "state"}}
             cmds.append(self._rule(base, [_m(ct, ["established", "related"], "in"),
                                           {"accept": None}], "stateful: replies pass"))
+            stateful = witness.mark("ingress" if hook == "input" else "egress",
+                                    witness.ANY_ENI, witness.STATEFUL)
             cmds.append(self._rule(base, [_m(ct, "invalid", "in"), {"counter": None},
-                                          {"drop": None}], "no connection: drop"))
+                                          *_witness(stateful, "deny"), {"drop": None}],
+                                   "no connection: drop"))
             cmds.append(self._rule(base, [
                 _m(_meta("l4proto"), 58),
                 _m({"payload": {"protocol": "icmpv6", "field": "type"}}, {"set": ND_TYPES}),
@@ -172,64 +193,97 @@ class Compiler:
             cmds.append(self._rule(base, [{"vmap": {"key": _meta(key), "data": {"set": [
                 [eni.ifname, {"jump": {"target": prefix + eni.ifname}}] for eni in inst.enis]}}}],
                 "per-ENI dispatch"))
+        eni_index = {eni.ifname: k for k, eni in enumerate(inst.enis)}
         for (ifname, direction), dl in lists.items():
             chain = ("in_" if direction == "ingress" else "out_") + ifname
+            k = eni_index[ifname]
+            numbered = list(enumerate(dl.entries))
             if len(dl.entries) >= self.layer_min:
-                cmds += self._layered(chain, dl.entries, direction)
+                cmds += self._layered(chain, numbered, direction, k)
             else:
-                cmds += [self._entry_rule(chain, e, direction) for e in dl.entries]
-            verdict = {"accept": None} if dl.default == "allow" else {"drop": None}
-            cmds.append(self._rule(chain, [{"counter": None}, verdict], "default: " + dl.default))
+                cmds += [self._entry_rule(chain, i, e, direction, k) for i, e in numbered]
+            default = witness.mark(direction, k, witness.DEFAULT)
+            cmds.append(self._rule(chain, [{"counter": None}, *_witness(default, dl.default),
+                                           _verdict(dl.default)], "default: " + dl.default))
         return {"nftables": cmds}
 
-    def _entry_rule(self, chain, e, direction):
-        verdict = {"accept": None} if e.action == "allow" else {"drop": None}
+    def _entry_rule(self, chain, i, e, direction, eni_index):
+        """Entry number `i` of the ENI's decision list as one rule."""
         comment = (f"{e.group} rule {e.rule}" if e.group is not None else e.why)
-        return self._rule(chain, self.entry_exprs(e, direction) + [{"counter": None}, verdict],
-                          comment)
+        code = witness.entry_mark(direction, eni_index, i)
+        return self._rule(chain, self.entry_exprs(e, direction) + [
+            {"counter": None}, *_witness(code, e.action), _verdict(e.action)], comment)
 
-    def _layered(self, chain, entries, direction):
-        """A long decision list as single-action layers (sgnet.core.layering), each a lookup in
-        sets of concatenated intervals: the first packet of a connection costs a few
-        lookups, however many rules there are. Group remotes stay rules of their own."""
+    def _layered(self, chain, numbered, direction, eni_index):
+        """A long decision list, [(index, entry)], as single-action layers
+        (sgnet.core.layering), each a lookup in maps of concatenated intervals whose value
+        is the mark of the entry that decides (the earliest of those a box belongs to): the
+        first packet of a connection costs a few lookups, however many rules there are.
+        Group remotes stay rules of their own, in the order of the list between the runs
+        of merged entries."""
         cmds, rules = [], []
-        field = "saddr" if direction == "ingress" else "daddr"
-        for li, lay in enumerate(layering.layer(self.lab, entries)):
-            verdict = {"accept": None} if lay.action == "allow" else {"drop": None}
-            merge = [e for e in lay.entries if e.remote.kind != "group"]
-            single = [e for e in lay.entries if e.remote.kind == "group"]
-            if len(merge) < self.merge_min:
-                single, merge = merge + single, []
-            rules += [self._entry_rule(chain, e, direction) for e in single]
-            buckets = {}
-            for e in merge:
-                kind, bxs = layering.boxes(self.lab, e)
-                for b in bxs:
-                    buckets.setdefault((e.family, kind), {}).setdefault(b, e)
-            for (fam, kind), owners in sorted(buckets.items()):
-                for gi, group in enumerate(layering.disjoint_sets(list(owners))):
-                    name = f"{chain}_l{li}_{fam}{kind[0]}{gi}"
-                    addr_t = "ipv4_addr" if fam == 4 else "ipv6_addr"
-                    typ = [addr_t, "inet_proto"] + (["inet_service"] if kind == "ported" else [])
-                    elems = [{"concat": [_interval(a, fam), _span(p)]
-                              + ([_span(q)] if kind == "ported" else [])} for a, p, q in group]
-                    cmds.append({"add": {"set": self._t(name=name, type=typ, flags=["interval"],
-                                                        elem=elems)}})
-                    key = [{"payload": {"protocol": "ip" if fam == 4 else "ip6",
-                                        "field": field}}, _meta("l4proto")]
-                    ex = [_m(_meta("nfproto"), "ipv4" if fam == 4 else "ipv6")]
-                    if kind == "ported":
-                        ex.append(_m(_meta("l4proto"), {"set": [6, 17]}))
-                        key.append({"payload": {"protocol": "th", "field": "dport"}})
-                    # an implicit entry (the provider's own, no group) sorts first
-                    who = sorted({(owners[b].group, owners[b].rule) for b in group},
-                                 key=lambda gr: (gr[0] or "", -1 if gr[1] is None else gr[1]))
-                    label = ", ".join(f"{g} {r}" if g is not None else "implicit"
-                                      for g, r in who[:6]) + \
-                        (f" +{len(who) - 6}" if len(who) > 6 else "")
-                    ex += [_m({"concat": key}, "@" + name), {"counter": None}, verdict]
-                    rules.append(self._rule(chain, ex, f"merged {len(who)} rules: {label}"))
+        for li, lay in enumerate(layering.layer(self.lab, numbered)):
+            if sum(e.remote.kind != "group" for _, e in lay.entries) < self.merge_min:
+                rules += [self._entry_rule(chain, i, e, direction, eni_index)
+                          for i, e in lay.entries]
+                continue
+            run = []
+            for i, e in lay.entries + [(None, None)]:
+                if e is not None and e.remote.kind != "group":
+                    run.append((i, e))
+                    continue
+                if len(run) < self.merge_min:
+                    rules += [self._entry_rule(chain, j, r, direction, eni_index)
+                              for j, r in run]
+                elif run:
+                    maps, merged = self._merged(chain, f"{chain}_l{li}_{len(rules)}", run,
+                                                direction, eni_index, lay.action)
+                    cmds += maps
+                    rules += merged
+                run = []
+                if e is not None:
+                    rules.append(self._entry_rule(chain, i, e, direction, eni_index))
         return cmds + rules
+
+    def _merged(self, chain, stem, run, direction, eni_index, action):
+        """Consecutive entries of one layer ([(index, entry)]) as maps and the rules that
+        look packets up in them: (map commands, rules)."""
+        field = "saddr" if direction == "ingress" else "daddr"
+        buckets = {}
+        for i, e in run:
+            for kind, b in layering.boxes(self.lab, e):
+                buckets.setdefault((e.family, kind), {}).setdefault(b, (i, e))
+        cmds, rules = [], []
+        for (fam, kind), owners in sorted(buckets.items()):
+            for gi, group in enumerate(layering.disjoint_sets(list(owners))):
+                name = f"{stem}_{fam}{kind[0]}{gi}"
+                addr_t = "ipv4_addr" if fam == 4 else "ipv6_addr"
+                typ = [addr_t, "inet_proto"] + (["inet_service"] if kind == "ported" else [])
+                elems = [[{"concat": [_interval(a, fam), _span(p)]
+                           + ([_span(q)] if kind == "ported" else [])},
+                          witness.entry_mark(direction, eni_index, owners[(a, p, q)][0])]
+                         for a, p, q in group]
+                cmds.append({"add": {"map": self._t(name=name, type=typ, map="mark",
+                                                    flags=["interval"], elem=elems)}})
+                key = [{"payload": {"protocol": "ip" if fam == 4 else "ip6",
+                                    "field": field}}, _meta("l4proto")]
+                ex = [_m(_meta("nfproto"), "ipv4" if fam == 4 else "ipv6")]
+                if kind == "ported":
+                    ex.append(_m(_meta("l4proto"), {"set": [6, 17]}))
+                    key.append({"payload": {"protocol": "th", "field": "dport"}})
+                # an implicit entry (the provider's own, no group) sorts first
+                who = sorted({(owners[b][1].group, owners[b][1].rule) for b in group},
+                             key=lambda gr: (gr[0] or "", -1 if gr[1] is None else gr[1]))
+                label = ", ".join(f"{g} {r}" if g is not None else "implicit"
+                                  for g, r in who[:6]) + \
+                    (f" +{len(who) - 6}" if len(who) > 6 else "")
+                # the lookup sets the mark; a packet in no box ends the rule there, before
+                # the counter
+                lookup = {"map": {"key": {"concat": key}, "data": "@" + name}}
+                set_mark, *report = _witness(0, action, lookup)
+                ex += [set_mark, {"counter": None}, *report, _verdict(action)]
+                rules.append(self._rule(chain, ex, f"merged {len(who)} rules: {label}"))
+        return cmds, rules
 
     def compile_gateway(self) -> dict:
         """The lab gateway routes between subnets; different VPCs are kept apart."""
@@ -252,25 +306,29 @@ class Compiler:
                 mine = [bridge_name(self.lab, s) for s in vpc.subnets]
                 others = [bridge_name(self.lab, s) for v in self.lab.vpcs if v is not vpc
                           for s in v.subnets]
+                route = witness.mark("route", witness.ANY_ENI, witness.ROUTE)
                 cmds.append(self._rule("forward", [
                     _m(_meta("iifname"), {"set": mine}), _m(_meta("oifname"), {"set": others}),
-                    {"drop": None}], f"VPC {vpc.name} is isolated from other VPCs"))
+                    {"counter": None}, *_witness(route, "deny"), {"drop": None}],
+                    f"VPC {vpc.name} is isolated from other VPCs"))
         return {"nftables": cmds}
 
 
 def _index(ruleset: dict):
-    sets, chains, order = {}, {}, []
+    sets, maps, chains, order = {}, {}, {}, []
     for c in ruleset["nftables"]:
         add = c.get("add", {})
         if "set" in add:
             sets[add["set"]["name"]] = add["set"]
+        elif "map" in add:
+            maps[add["map"]["name"]] = add["map"]
         elif "chain" in add:
             chains[add["chain"]["name"]] = (add["chain"], [])
             order.append(add["chain"]["name"])
         elif "rule" in add:
             r = add["rule"]
             chains[r["chain"]][1].append((r["expr"], r.get("comment")))
-    return sets, chains, order
+    return sets, maps, chains, order
 
 
 def _elem_key(e):
@@ -283,11 +341,12 @@ def diff_rulesets(old: dict, new: dict, table: str) -> dict:
     compile_instance): changed set elements are added or deleted in place, a chain whose
     rules changed is flushed and refilled, and chains and sets that did not change are left
     alone, with their counters. Anything structural (base chains, the set of chains) makes
-    it a whole-table replacement."""
-    osets, ochains, oorder = _index(old)
-    nsets, nchains, norder = _index(new)
+    it a whole-table replacement, and so does any change to a layered list's maps."""
+    osets, omaps, ochains, oorder = _index(old)
+    nsets, nmaps, nchains, norder = _index(new)
     base = [n for n in norder if "hook" in nchains[n][0]]
-    if oorder != norder or any(ochains[n] != nchains[n] for n in base):
+    # a layered list's maps (rule marks by box) are rebuilt with their table
+    if oorder != norder or any(ochains[n] != nchains[n] for n in base) or omaps != nmaps:
         return new
     t = {"family": "inet", "table": table}
     cmds = []

@@ -28,6 +28,7 @@ class CtEntry:
     dport: Optional[int]
     icmp: tuple = ()  # (type, code, id) for ICMP
     state: str = ""
+    mark: int = 0  # the ct mark: the rule that admitted the session (sgnet.core.witness)
 
     @classmethod
     def from_dict(cls, d: dict) -> "CtEntry":
@@ -48,9 +49,11 @@ def parse_line(line: str, family: int) -> Optional[CtEntry]:
     icmp = ()
     if proto in (ICMP, ICMPV6):
         icmp = (int(kv.get("type", 0)), int(kv.get("code", 0)), int(kv.get("id", 0)))
+    mark = kv.get("mark", "0")
     return CtEntry(family, proto, kv["src"], kv["dst"],
                    int(kv["sport"]) if "sport" in kv else None,
-                   int(kv["dport"]) if "dport" in kv else None, icmp, state)
+                   int(kv["dport"]) if "dport" in kv else None, icmp, state,
+                   int(mark, 0) if re.fullmatch(r"(0x[0-9a-fA-F]+|\d+)", mark) else 0)
 
 
 def delete_args(e: CtEntry) -> list:

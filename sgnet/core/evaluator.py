@@ -14,6 +14,7 @@ can be decided otherwise.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections import Counter
 from dataclasses import dataclass, field
@@ -81,11 +82,16 @@ class Endpoint:
         self.name, self.kind, self.address, self.eni, self.vpc = name, kind, address, eni, vpc
 
 
+@functools.lru_cache(maxsize=65536)
+def _network(text: str):
+    return ipaddress.ip_network(text)
+
+
 def _remote_matches(lab: Lab, remote, family: int, addr) -> bool:
     if remote.kind == "any":
         return True
     if remote.kind == "cidr":
-        net = ipaddress.ip_network(remote.value)
+        net = _network(remote.value)
         return net.version == addr.version and addr in net
     if remote.kind == "group":
         return lab.is_member(remote.value, family, addr)
@@ -182,6 +188,13 @@ class Evaluator:
     # -- endpoints --------------------------------------------------------------
     def resolve(self, name_or_ip: str, family: int) -> Endpoint:
         """An instance (its primary ENI), an external, or an address of either."""
+        key = (name_or_ip, family)
+        cache = self.__dict__.setdefault("_resolved", {})
+        if key not in cache:
+            cache[key] = self._resolve(name_or_ip, family)
+        return cache[key]
+
+    def _resolve(self, name_or_ip: str, family: int) -> Endpoint:
         lab = self.lab
         inst = lab.instance(name_or_ip)
         if inst is not None:
@@ -206,6 +219,13 @@ class Evaluator:
     def egress_eni(self, src: Endpoint, dst_addr):
         """The ENI the kernel sends from: the first whose subnet holds the destination,
         else the primary (the default route). Mirrors the routes the lab installs."""
+        key = (src.eni.instance, dst_addr)
+        cache = self.__dict__.setdefault("_egress", {})
+        if key not in cache:
+            cache[key] = self._egress_eni(src, dst_addr)
+        return cache[key]
+
+    def _egress_eni(self, src: Endpoint, dst_addr):
         inst = self.lab.instance(src.eni.instance)
         for eni in inst.enis:
             s = self.lab.subnet(eni.subnet)
@@ -224,8 +244,8 @@ class Evaluator:
         return Decision(direction, dl.default, None, None, dl.default_why,
                         f"{eni.instance}/{eni.ifname}")
 
-    def evaluate(self, src_name: str, dst_name: str, protocol: int, port: Optional[int],
-                 family: int = 4) -> Expectation:
+    def _ends(self, src_name: str, dst_name: str, protocol: int, port: Optional[int],
+              family: int):
         src = self.resolve(src_name, family)
         dst = self.resolve(dst_name, family)
         if src.address is None or dst.address is None:
@@ -234,13 +254,29 @@ class Evaluator:
         src_eni = self.egress_eni(src, dst.address) if src.kind == "instance" else None
         src_addr = src_eni.address(family) if src_eni else src.address
         flow = Flow(src.name, dst.name, protocol, port, family, str(src_addr), str(dst.address))
+        return flow, src, dst, src_eni, src_addr
+
+    def flow(self, src_name: str, dst_name: str, protocol: int, port: Optional[int],
+             family: int = 4) -> Flow:
+        """The flow between two ends, as evaluate() sees it (its addresses), unjudged:
+        what a probe needs to be sent."""
+        return self._ends(src_name, dst_name, protocol, port, family)[0]
+
+    def evaluate(self, src_name: str, dst_name: str, protocol: int, port: Optional[int],
+                 family: int = 4) -> Expectation:
+        flow, src, dst, src_eni, src_addr = self._ends(src_name, dst_name, protocol, port,
+                                                       family)
         if src.kind == "external" and dst.kind == "external":
             d = Decision("none", "allow", None, None, "between external hosts: no group applies")
             return Expectation(flow, "allow", d, [d])
         if src.kind == "instance" and dst.kind == "instance" and src.vpc != dst.vpc:
+            # the source's egress rules see the packet first (its ENI), then routing fails
+            out = self.judge(src_eni, "egress", family, protocol, port, dst.address)
             d = Decision("route", "deny", None, None,
                          f"{src.vpc} and {dst.vpc} are different VPCs: no route between them")
-            return Expectation(flow, "deny", d, [d])
+            if out.verdict == "deny":
+                return Expectation(flow, "deny", out, [out])
+            return Expectation(flow, "deny", d, [out, d])
         ends = (src_eni, dst.eni, family, protocol, port, src_addr, dst.address)
         exp = Expectation(flow, *self.judge_ends(*ends))
         for other in self.others():

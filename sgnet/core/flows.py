@@ -14,6 +14,8 @@ import dataclasses
 
 from sgnet.core.errors import LabError, short
 from sgnet.core.evaluator import Decision, Expectation
+from sgnet.core import witness
+from sgnet.core.witness import STATEFUL_WHY
 from sgnet.core.values import ICMP, ICMPV6, PORTED_PROTOCOLS, PROTOCOLS, TCP, bounded_int
 from sgnet.core.values import MAX_PORT, MIN_PORT, protocol_name
 
@@ -88,8 +90,17 @@ def matrix_flows(lab, ports=None, family: int = 4, sources=None, destinations=No
 def expectation(evaluator, src: str, dst: str, protocol: int, port, family: int) -> Expectation:
     """The evaluator's verdict on a flow; a flow it cannot judge is refused saying which
     end is wrong, as the user typed it."""
+    return _refusing(evaluator.evaluate, evaluator, src, dst, protocol, port, family)
+
+
+def flow_of(evaluator, src: str, dst: str, protocol: int, port, family: int):
+    """The flow (its ends' addresses) as expectation() would judge it, refused alike."""
+    return _refusing(evaluator.flow, evaluator, src, dst, protocol, port, family)
+
+
+def _refusing(call, evaluator, src, dst, protocol, port, family):
     try:
-        return evaluator.evaluate(src, dst, protocol, port, family)
+        return call(src, dst, protocol, port, family)
     except KeyError as e:
         why = e.args[0]
     lab_name = evaluator.lab.name
@@ -111,10 +122,10 @@ def with_tcp_flags(exp: Expectation, tcp_flags: str) -> Expectation:
     through, whatever the rules."""
     if tcp_flags.upper() == "S" or exp.flow.protocol != TCP:
         return exp
+    # dropped by the first end that tracks connections: the source, if it is an instance
+    where = "egress" if any(d.direction == "egress" for d in exp.steps) else "ingress"
     return dataclasses.replace(exp, verdict="deny", readings=[], decided_by=Decision(
-        "ingress", "deny", None, None,
-        f"TCP flags {tcp_flags}: a segment of no connection is dropped as invalid (only a "
-        "SYN opens a connection)"))
+        where, "deny", None, None, STATEFUL_WHY))
 
 
 def _flow_fields(flow) -> dict:
@@ -140,11 +151,34 @@ def explanation(exp: Expectation) -> dict:
 
 
 # -- what was observed -------------------------------------------------------------------------
-def verdict_record(exp: Expectation, observed: str, detail: str, lab) -> dict:
-    """A verdict record (contract §3); over several hosts, where each end runs."""
-    out = dict(_flow_fields(exp.flow), expected=exp.verdict, observed=observed, detail=detail,
-               match=exp.verdict == observed, decided_by=exp.decided_by.to_dict(),
-               **_readings(exp))
+def rule_key(d) -> tuple:
+    """What two `decided_by`/`observed_by` must share to name the same rule: the direction,
+    group and rule index; for the provider's own entries and defaults (no group), their
+    text; at the gateway (`route`) and between externals (`none`), the direction alone."""
+    if d is None:
+        return ("none", None, None, None)
+    same_text = d["direction"] in ("ingress", "egress") and d["group"] is None
+    return (d["direction"], d["group"], d["rule"], d["why"] if same_text else None)
+
+
+def verdict_record(exp: Expectation, result, lab) -> dict:
+    """A verdict record (contract §3) of a probe's ProbeResult (sgnet.core.witness.judge):
+    `match` when the kernel's verdict and the rule it reported are the evaluator's;
+    otherwise `mismatch` says which differs (`verdict` or `rule`). A `lost` probe (no answer,
+    no lab rule dropped it) is a lab fault, neither: `lost` says what is known. Over several
+    hosts, where each end runs."""
+    decided = exp.decided_by.to_dict()
+    out = dict(_flow_fields(exp.flow), expected=exp.verdict, observed=result.observed,
+               detail=result.detail, match=False, decided_by=decided,
+               observed_by=result.observed_by, **_readings(exp))
+    if result.observed == "lost":
+        out["lost"] = result.answer
+    elif exp.verdict != result.observed:
+        out["mismatch"] = "verdict"
+    elif rule_key(decided) != rule_key(result.observed_by):
+        out["mismatch"] = "rule"
+    else:
+        out["match"] = True
     if lab.hosts:  # externals too
         out["src_host"] = lab.host_of(exp.flow.src)
         out["dst_host"] = lab.host_of(exp.flow.dst)
@@ -154,8 +188,14 @@ def verdict_record(exp: Expectation, observed: str, detail: str, lab) -> dict:
 def matrix_result(lab_name: str, records: list) -> dict:
     """A matrix run's answer; `summary.reading_dependent` (only when some are) counts the
     flows whose verdict another reading of the documents would change."""
-    wrong = sum(1 for r in records if not r["match"])
-    summary = {"total": len(records), "correct": len(records) - wrong, "wrong": wrong}
+    lost = sum(1 for r in records if r["observed"] == "lost")
+    wrong = sum(1 for r in records if not r["match"]) - lost
+    summary = {"total": len(records), "correct": len(records) - wrong - lost, "wrong": wrong}
+    if lost:
+        summary["lost"] = lost  # lab faults: not verdicts at all (exit 3)
+    rule_level = sum(1 for r in records if r.get("mismatch") == "rule")
+    if rule_level:
+        summary["rule_mismatches"] = rule_level  # among `wrong`: same verdict, other rule
     dependent = sum(1 for r in records if r.get("readings"))
     if dependent:
         summary["reading_dependent"] = dependent
@@ -163,10 +203,29 @@ def matrix_result(lab_name: str, records: list) -> dict:
 
 
 # -- the lab itself ---------------------------------------------------------------------------
-def status_record(lab, evaluator, ns_of, up: dict, counts: dict, transports: dict) -> dict:
+def session_record(lab, evaluator, inst, e) -> dict:
+    """One tracked session of an instance (a CtEntry) with the rule that admitted it, as
+    the kernel kept it on the session (its ct mark: sgnet.core.witness)."""
+    out = {"family": f"ipv{e.family}", "protocol": protocol_name(e.protocol), "src": e.src,
+           "dst": e.dst, "sport": e.sport, "dport": e.dport}
+    if e.state:
+        out["state"] = e.state
+    w = witness.decode("", e.mark, None)
+    if w is None or w.code in (witness.ROUTE, witness.STATEFUL):
+        out["admitted_by"] = None  # before sgnet marked sessions, or not by a lab rule
+    else:
+        out["admitted_by"] = dataclasses.replace(w, verdict="allow").to_decision(
+            lab, evaluator, inst.name)
+    return out
+
+
+def status_record(lab, evaluator, ns_of, up: dict, counts: dict, transports: dict,
+                  sessions: dict = None) -> dict:
     """`status`'s answer: each instance (its ENIs, groups and rule counts) and external, with
     what the kernel says (up: endpoint -> its namespace exists; counts: instance -> tracked
-    sessions; transports: host -> how its agent is reached), every group, and the hosts."""
+    sessions; sessions: instance -> its CtEntries; transports: host -> how its agent is
+    reached), every group, and the hosts."""
+    sessions = sessions or {}
     on_host = (lambda e: {"host": e.host}) if lab.hosts else (lambda e: {})
     instances = []
     for inst in lab.instances:
@@ -174,9 +233,11 @@ def status_record(lab, evaluator, ns_of, up: dict, counts: dict, transports: dic
                  "ipv6": str(eni.ipv6) if eni.ipv6 else None, "groups": list(eni.groups),
                  "rules": {d: len(evaluator.decision_list(eni, d).entries)
                            for d in ("ingress", "egress")}} for eni in inst.enis]
+        listed = [session_record(lab, evaluator, inst, e) for e in sessions.get(inst.name, [])]
         instances.append(dict({"name": inst.name, "namespace": ns_of(inst.name),
                                "up": up[inst.name], "enis": enis,
-                               "conntrack_entries": counts.get(inst.name)}, **on_host(inst)))
+                               "conntrack_entries": counts.get(inst.name),
+                               "sessions": listed}, **on_host(inst)))
     externals = [dict({"name": x.name, "ip": str(x.ip), "ipv6": str(x.ipv6) if x.ipv6 else None,
                        "namespace": ns_of(x.name), "up": up[x.name]}, **on_host(x))
                  for x in lab.externals]
@@ -265,12 +326,18 @@ def diff_result(lab_name: str, changed_path: str, clone: str, flows: list, recor
         return {"src": r["src"], "dst": r["dst"], "protocol": r["protocol"],
                 "port": r["port"], "family": r["family"], "before": a.verdict,
                 "after": b.verdict, "observed": r["observed"], "detail": r["detail"],
-                "confirmed": r["observed"] == b.verdict, "decided_by": b.decided_by.to_dict(),
+                # confirmed: the clone's kernel gave that verdict, for that rule's reason
+                "confirmed": r["observed"] == b.verdict and r["match"],
+                "decided_by": b.decided_by.to_dict(),
+                "observed_by": r.get("observed_by"),
                 **_readings(b)}
 
     rows_gained, rows_lost = [row(x) for x in gained], [row(x) for x in lost]
-    wrong = sum(1 for r in records if not r["match"])
+    missing = sum(1 for r in records if r["observed"] == "lost")
+    wrong = sum(1 for r in records if not r["match"]) - missing
+    summary = {"flows": len(flows), "gained": len(rows_gained), "lost": len(rows_lost),
+               "clone_mismatches": wrong}
+    if missing:
+        summary["clone_lost"] = missing  # probes of the clone lost: a lab fault (exit 3)
     return {"lab": lab_name, "changed": changed_path, "clone": clone,
-            "gained": rows_gained, "lost": rows_lost, "unchanged": same,
-            "summary": {"flows": len(flows), "gained": len(rows_gained),
-                        "lost": len(rows_lost), "clone_mismatches": wrong}}
+            "gained": rows_gained, "lost": rows_lost, "unchanged": same, "summary": summary}

@@ -10,6 +10,11 @@ handful of layers, and each layer is one or two lookups in sets of concatenated 
 
 Entries whose remote is a group stay rules of their own (one hash-set lookup each), since
 their members change live; for overlap they count as any address.
+
+The kernel also reports *which* entry decided (sgnet.core.witness), so the layers keep the
+first match exact, not only the verdict: an entry never goes into a layer before one of an
+earlier entry it overlaps (of either action), and within a layer the sets a packet is looked
+up in come in an order where the earlier entry is met first (disjoint_sets).
 """
 
 from __future__ import annotations
@@ -64,37 +69,47 @@ class Layer:
 
 
 def layer(lab, entries) -> list:
-    """Stack a decision list's entries into single-action layers (order-preserving where
-    it matters)."""
+    """Stack a decision list's entries, [(index, entry)] in order, into single-action
+    layers (each Layer's entries: (index, entry) in order): an entry goes after every layer
+    of an earlier entry of the other action that it overlaps, and no earlier than the layer
+    of an earlier overlapping entry of its own action (so that entry is still met first)."""
     layers = []
-    placed = {"allow": [], "deny": []}  # (layer index, entry) by action
-    for e in entries:
-        other = "deny" if e.action == "allow" else "allow"
-        last = -1
-        for idx, o in reversed(placed[other]):
-            if idx <= last:
-                continue
-            if overlaps(lab, e, o):
-                last = idx
-        target = next((i for i in range(last + 1, len(layers))
-                       if layers[i].action == e.action), None)
+    placed = []  # (layer index, entry), in order
+    for i, e in entries:
+        first = 0
+        for idx, o in reversed(placed):
+            need = idx + 1 if o.action != e.action else idx
+            if need > first and overlaps(lab, e, o):
+                first = need
+        target = next((k for k in range(first, len(layers))
+                       if layers[k].action == e.action), None)
         if target is None:
             layers.append(Layer(e.action))
             target = len(layers) - 1
-        layers[target].entries.append(e)
-        placed[e.action].append((target, e))
+        layers[target].entries.append((i, e))
+        placed.append((target, e))
     return layers
 
 
+TCP_UDP = ((6, 6), (17, 17))
+OTHER_PROTOCOLS = ((0, 5), (7, 16), (18, 255))  # every protocol but TCP and UDP
+
+
 def boxes(lab, entry):
-    """The entry as elements of the two set kinds: ported (address . proto . port) for
-    tcp/udp with ports, unported (address . proto) otherwise."""
+    """The entry as elements of the two set kinds, [(kind, box)]: ported (address . proto
+    . port) for TCP and UDP, unported (address . proto) for every other protocol. A TCP or
+    UDP packet is only ever looked up among ported boxes, any other among unported ones, so
+    the order of lookups is never split between the kinds."""
     addrs = _intervals(lab, entry) or [ALL4 if entry.family == 4 else ALL6]
-    if entry.protocol in (6, 17) and entry.ports is not None:
-        return "ported", [(a, (entry.protocol, entry.protocol), p)
-                          for a in addrs for p in entry.ports]
-    proto = (0, 255) if entry.protocol is None else (entry.protocol, entry.protocol)
-    return "unported", [(a, proto, None) for a in addrs]
+    ports = entry.ports if entry.ports is not None else [(0, 65535)]
+    if entry.protocol in (6, 17):
+        protos, others = [(entry.protocol, entry.protocol)], []
+    elif entry.protocol is None:
+        protos, others = list(TCP_UDP), list(OTHER_PROTOCOLS)
+    else:
+        protos, others = [], [(entry.protocol, entry.protocol)]
+    return ([("ported", (a, pr, p)) for a in addrs for pr in protos for p in ports]
+            + [("unported", (a, pr, None)) for a in addrs for pr in others])
 
 
 def _addr_overlap(a, addrs):
@@ -153,17 +168,18 @@ class _Packing:
 
 
 def disjoint_sets(box_list):
-    """Split the boxes of one kind into groups without overlapping members (a set of
-    concatenated intervals refuses overlapping elements). A layer has one action, so the
-    order of its groups does not matter."""
+    """Split the boxes of one kind (in the order of their entries) into groups without
+    overlapping members (a set of concatenated intervals refuses overlapping elements). A
+    box goes into the first group after the last one holding a box it overlaps, so where
+    boxes overlap, the groups, looked up in order, meet the earlier entry's first."""
     packs = []
     for b in box_list:
-        for pk in packs:
-            if pk.fits(b):
-                pk.add(b)
+        last = -1
+        for k in range(len(packs) - 1, -1, -1):
+            if not packs[k].fits(b):
+                last = k
                 break
-        else:
-            pk = _Packing()
-            pk.add(b)
-            packs.append(pk)
+        if last + 1 == len(packs):
+            packs.append(_Packing())
+        packs[last + 1].add(b)
     return [pk.boxes for pk in packs]

@@ -213,17 +213,29 @@ class Lab:
     def subnets(self) -> list:
         return [s for v in self.vpcs for s in v.subnets]
 
+    def _index(self) -> dict:
+        """Look-ups by name, made once (a matrix asks hundreds of thousands of times); kept
+        in the instance's dict, as the frozen model itself never changes."""
+        idx = self.__dict__.get("_by_name")
+        if idx is None:
+            idx = {"subnet": {s.name: s for s in self.subnets},
+                   "vpc_of": {s.name: v for v in self.vpcs for s in v.subnets},
+                   "instance": {i.name: i for i in self.instances},
+                   "external": {e.name: e for e in self.externals}}
+            self.__dict__["_by_name"] = idx
+        return idx
+
     def subnet(self, name: str) -> Subnet:
-        return next(s for s in self.subnets if s.name == name)
+        return self._index()["subnet"][name]
 
     def vpc_of(self, subnet_name: str) -> Vpc:
-        return next(v for v in self.vpcs if any(s.name == subnet_name for s in v.subnets))
+        return self._index()["vpc_of"][subnet_name]
 
     def instance(self, name: str) -> Optional[Instance]:
-        return next((i for i in self.instances if i.name == name), None)
+        return self._index()["instance"].get(name)
 
     def external(self, name: str) -> Optional[External]:
-        return next((e for e in self.externals if e.name == name), None)
+        return self._index()["external"].get(name)
 
     def host(self, name: str) -> Optional[Host]:
         return next((h for h in self.hosts if h.name == name), None)
@@ -254,6 +266,7 @@ class Lab:
         membership sets are shared)."""
         other = dataclasses.replace(self, settings=settings)
         other.__dict__["_member_sets"] = self.__dict__.setdefault("_member_sets", {})
+        other.__dict__["_by_name"] = self._index()
         return other
 
     def is_member(self, group: str, family: int, addr) -> bool:

@@ -30,13 +30,35 @@ class ProbeSpec:
     port: Optional[int]
     family: int
     tcp_flags: str = "S"  # a SYN opens a connection; anything else belongs to none
+    tag: Optional[int] = None  # source port, echo id or IP id/flow label (assign_tags)
+    dst_ns: Optional[str] = None  # the destination's namespace
+    src_rules: bool = False  # the source is an instance: its egress rules report
+    dst_rules: bool = False  # the destination is an instance: its ingress rules report
 
 
 @dataclass
 class ProbeResult:
-    observed: str  # allow | deny
-    detail: str  # open | refused | filtered
+    observed: str  # allow | deny | lost (sgnet.core.witness.judge)
+    detail: str  # open | refused | filtered, or for lost what is known
     answer: str = ""  # what came back, in scapy's summary form
+    observed_by: Optional[dict] = None  # the rule the kernel reported (decided_by's shape)
+
+
+TAGS = (20000, 65000)  # tags are source ports: above the well-known and registered ones
+
+
+def assign_tags(specs: list, rng=random):
+    """Give each probe a tag unique among the probes of its source namespace and family,
+    so an answer, and a rule's report of the probe, tell which probe they are about."""
+    by_source = {}
+    for s in specs:
+        by_source.setdefault((s.ns, s.family), []).append(s)
+    for group in by_source.values():
+        if len(group) > TAGS[1] - TAGS[0]:
+            raise ValueError(f"{len(group)} probes from {group[0].ns}: at most "
+                             f"{TAGS[1] - TAGS[0]} per source and family")
+        for s, tag in zip(group, rng.sample(range(*TAGS), len(group))):
+            s.tag = tag
 
 
 def checksum(data: bytes) -> int:
@@ -64,6 +86,7 @@ class Stamper:
     def __init__(self, template: Callable[[ProbeSpec], bytes]):
         self.template = template
         self.templates = {}
+        self.packed = {}  # destination address -> its bytes
 
     def build(self, spec: ProbeSpec, tag: int, seq: int = None) -> bytes:
         key = (spec.family, spec.protocol, spec.tcp_flags, spec.src_ip)
@@ -71,7 +94,9 @@ class Stamper:
             self.templates[key] = (self.template(spec), 20 if spec.family == 4 else 40)
         raw, hl = self.templates[key]
         b = bytearray(raw)
-        dst = ipaddress.ip_address(spec.dst_ip).packed
+        dst = self.packed.get(spec.dst_ip)
+        if dst is None:
+            dst = self.packed[spec.dst_ip] = ipaddress.ip_address(spec.dst_ip).packed
         src = b[12:16] if spec.family == 4 else b[8:24]
         if spec.family == 4:
             b[16:20] = dst
@@ -131,7 +156,12 @@ def parse_answer(data: bytes, family: int):
             return None
         hl, proto = 40, data[6]
         src = _address(data[8:24])
-    l4 = data[hl:]
+    return parse_l4(data[hl:], proto, src, family)
+
+
+def parse_l4(l4: bytes, proto: int, src: str, family: int):
+    """parse_answer's part after the IP header (what an IPv6 raw socket gives, with the
+    source address beside it)."""
     if proto in (TCP, UDP) and len(l4) >= 8:
         dport = struct.unpack_from("!H", l4, 2)[0]
         return (dport, "tcp" if proto == TCP else "udp", src, l4[13] if proto == TCP else 0)
@@ -179,7 +209,7 @@ def classify_answer(spec: ProbeSpec, answer) -> ProbeResult:
     if answer is None:
         return ProbeResult("deny", "filtered")
     kind, src, extra = answer
-    if ipaddress.ip_address(src) != ipaddress.ip_address(spec.dst_ip):
+    if src != spec.dst_ip and ipaddress.ip_address(src) != ipaddress.ip_address(spec.dst_ip):
         return ProbeResult("deny", "filtered", f"ICMP {extra} from {src}")
     if kind == "tcp":
         if extra & 0x12 == 0x12:

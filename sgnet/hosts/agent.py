@@ -16,6 +16,21 @@ import sys
 from sgnet.kernel import guard
 
 
+class StdioGate:
+    """A probe run's steps with the controller (sgnet.kernel.probe.witnessed._gated): say
+    a step as a line of JSON on stdout, wait for the controller's word on stdin (its end of
+    input counts as every word: the controller is gone, stop)."""
+
+    def say(self, step: str):
+        print(json.dumps({"step": step}), flush=True)
+
+    def wait(self, word: str):
+        while True:
+            line = sys.stdin.readline()
+            if not line or line.strip() == word:
+                return
+
+
 def _enter(ns: str):
     """Enter namespace `ns` for the whole (still single-threaded) process, before sgnet's
     namespace guard records where it started (it reads that lazily: not yet)."""
@@ -45,8 +60,12 @@ def main(argv: list) -> int:
     from sgnet.hosts.driver import serve
     from sgnet.core.errors import SgnetError
     try:
-        request = json.loads(sys.stdin.read())
-        print(json.dumps({"ok": serve(request["op"], request.get("args", {}))}))
+        # the request is the first line; a gated probe reads the controller's steps after it
+        request = json.loads(sys.stdin.readline())
+        args = request.get("args", {})
+        if request.get("op") == "probe" and args.pop("gated", False):
+            args["gate"] = StdioGate()
+        print(json.dumps({"ok": serve(request["op"], args)}))
         return 0
     except (SgnetError, OSError, ValueError, KeyError, RuntimeError) as e:
         print(json.dumps({"error": str(e), "type": type(e).__name__}))

@@ -14,18 +14,19 @@ import dataclasses
 import json
 import os
 import subprocess
+import tempfile
 import threading
 
 from sgnet.core.ctentry import CtEntry
 from sgnet.core.errors import EnvError, LabError, SgnetError
 from sgnet.core import placement
-from sgnet.core.names import host_ns, ns_name
+from sgnet.core.names import gw_ns, host_ns, ns_name
 from sgnet.core.model import Lab
-from sgnet.core.probes import ProbeResult, ProbeSpec
+from sgnet.core.probes import ProbeSpec
 from sgnet.hosts.transport import Ssh, transport_for
 from sgnet.io import labfile
 from sgnet.kernel import build, conntrack, netns, nft, workers
-from sgnet.kernel.probe import send as probe_send
+from sgnet.kernel.probe import send as probe_send, witnessed
 
 
 class HostError(SgnetError):
@@ -110,13 +111,13 @@ class LocalDriver:
         """Per namespace: (chain, comment, packets, bytes) of each rule of `table`."""
         return [nft.rule_counters(nft.list_table(n, table)) for n in names]
 
-    def probe(self, specs, timeout=1.0, jobs=None, capture=False, progress=None):
-        """ProbeSpecs -> (ProbeResults in order, packets sent and received: (time, bytes),
-        only with capture)."""
-        packets = []
-        results = probe_send.run(specs, timeout=timeout, jobs=jobs, progress=progress,
-                            packets=packets if capture else None)
-        return results, packets
+    def probe(self, specs, sent, watch_ns, timeout=1.0, jobs=None, capture=False,
+              progress=None, gate=None):
+        """Send specs[i] (tagged ProbeSpecs) for i in `sent`, listen to the lab's rules in
+        namespaces `watch_ns`: per probe its answer and the rules' reports
+        (sgnet.kernel.probe.witnessed), and the packets sent and received, (time, bytes),
+        only with capture. `gate`: in step with other hosts (an agent's StdioGate)."""
+        return witnessed.run(specs, sent, watch_ns, timeout, jobs, capture, progress, gate)
 
     def command(self, ns: str, cmd: list):
         """(argv, preexec_fn) that run `cmd` inside namespace `ns`."""
@@ -146,10 +147,7 @@ def serve(op: str, args: dict):
     if op == "ct_delete":
         return here.ct_delete(args["ns"], [CtEntry.from_dict(e) for e in args["entries"]])
     if op == "probe":
-        results, packets = here.probe([ProbeSpec(**s) for s in args.pop("specs")],
-                                      **args)
-        return {"results": [[r.observed, r.detail, r.answer] for r in results],
-                "packets": [[t, d.hex()] for t, d in packets]}
+        return here.probe([ProbeSpec(**s) for s in args.pop("specs")], **args)
     if op in ("teardown", "apply", "exists", "ct_count", "rule_counters"):
         return getattr(here, op)(**args)
     raise ValueError(f"unknown op {op!r}")
@@ -216,16 +214,93 @@ class AgentDriver:
     def rule_counters(self, names, table):
         return self.call("rule_counters", names=names, table=table)
 
-    def probe(self, specs, timeout=1.0, jobs=None, capture=False, progress=None):
-        answer = self.call("probe", specs=[dataclasses.asdict(s) for s in specs],
-                           timeout=timeout, jobs=jobs, capture=capture)
-        if progress:
-            progress(len(specs))
-        return ([ProbeResult(*r) for r in answer["results"]],
-                [(t, bytes.fromhex(d)) for t, d in answer["packets"]])
+    def start_probe(self, specs, sent, watch_ns, timeout=1.0, jobs=None, capture=False):
+        """A gated probe run on this host (_GatedRun): its agent opens its sockets, says
+        ready, sends on the go, says sent, listens until the stop."""
+        argv = self.transport.argv(self._agent_args())
+        request = {"op": "probe", "args": dict(
+            specs=[dataclasses.asdict(s) for s in specs], sent=sent, watch_ns=watch_ns,
+            timeout=timeout, jobs=jobs, capture=capture, gated=True)}
+        err = tempfile.TemporaryFile("w+")  # never a pipe nobody reads while it waits
+        try:
+            proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=err, text=True)
+        except FileNotFoundError as e:
+            raise EnvError(f"host {self.host.name}: cannot run {argv[0]}: {e}") from None
+        proc.stdin.write(json.dumps(request) + "\n")
+        proc.stdin.flush()
+        return _GatedRun(self, proc, err)
 
     def command(self, ns: str, cmd: list):
         return self.transport.argv(self._agent_args() + ["--exec", ns, "--", *cmd]), None
+
+
+class _GatedRun:
+    """One host's agent in a gated probe run: its steps read as they come, the
+    controller's words written."""
+
+    def __init__(self, driver, proc, err):
+        self.driver, self.proc, self.err = driver, proc, err
+
+    def _fail(self, line: str):
+        self.err.seek(0)
+        err = self.err.read().strip().splitlines()
+        try:
+            answer = json.loads(line) if line.strip() else {}
+        except json.JSONDecodeError:
+            answer = {}
+        why = answer.get("error") or (err or [f"exit status {self.proc.wait()}"])[-1]
+        cls = LabError if answer.get("type") == "LabError" else HostError
+        raise cls(f"host {self.driver.host.name}: probe: {why}")
+
+    def expect(self, step: str):
+        line = self.proc.stdout.readline()
+        try:
+            said = json.loads(line)
+        except json.JSONDecodeError:
+            said = None
+        if not isinstance(said, dict) or said.get("step") != step:
+            self._fail(line)
+
+    def tell(self, word: str):
+        try:
+            self.proc.stdin.write(word + "\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            pass  # it has ended: its answer says why
+
+    def answer(self):
+        line = self.proc.stdout.readline()
+        self.proc.stdin.close()
+        self.proc.wait()
+        try:
+            answer = json.loads(line)
+        except json.JSONDecodeError:
+            answer = None
+        if not isinstance(answer, dict) or "ok" not in answer:
+            self._fail(line)
+        return answer["ok"]
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.err.close()
+
+
+def _gated_probe(runs: dict) -> dict:
+    """Every host's gated run in step: all listen before any sends, all listen until all
+    have sent. -> host -> its answer."""
+    try:
+        for step, word in (("ready", "go"), ("sent", "stop")):
+            for r in runs.values():
+                r.expect(step)
+            for r in runs.values():
+                r.tell(word)
+        return {h: r.answer() for h, r in runs.items()}
+    finally:
+        for r in runs.values():
+            r.kill()
 
 
 # -- every driver of one lab -----------------------------------------------------------------
@@ -357,28 +432,63 @@ class Drivers:
             [(self.ns_of(n), plan[n]) for n in ns]))
             for h, ns in self._by_host(plan).items()})
 
-    def probe(self, specs, sources, timeout, jobs=None, pcap=None, progress=None) -> list:
-        """Each probe (specs[i], sent from endpoint sources[i]) is sent on the host its
-        source runs on, every host at once: ProbeResults in order. What was sent and
-        received is written to `pcap`."""
-        idx = {}
-        for i, src in enumerate(sources):
-            idx.setdefault(self.lab.host_of(src), []).append(i)
+    def probe(self, specs, ends, timeout, jobs=None, pcap=None, progress=None) -> list:
+        """Each probe (specs[i], from endpoint ends[i][0] to ends[i][1]) is sent on the
+        host its source runs on and listened for on every host either end runs on (each
+        host's gateway hears what crosses VPCs), all hosts at once: per probe (answer,
+        reports) with the reports of every host. What was sent and received is written
+        to `pcap`."""
+        sent, watched = {}, {}
+        for i, (src, dst) in enumerate(ends):
+            h = self.lab.host_of(src)
+            sent.setdefault(h, []).append(i)
+            watched.setdefault(h, set()).add(i)
+            watched.setdefault(self.lab.host_of(dst), set()).add(i)
         step = _one_at_a_time(progress)
-        answers = _all_at_once({h: (lambda h=h, ii=ii: self.by_host[h].probe(
-            [specs[i] for i in ii], timeout, jobs, pcap is not None, step))
-            for h, ii in idx.items()})
-        results, packets = [None] * len(specs), []
-        for h, ii in idx.items():
-            for i, r in zip(ii, answers[h][0]):
-                results[i] = r
-            packets += answers[h][1]
+        calls = {}
+        for h, ii in watched.items():
+            ii = sorted(ii)
+            ns = {gw_ns(self.lab.name, h)}
+            for i in ii:
+                s = specs[i]
+                if s.src_rules and self.lab.host_of(ends[i][0]) == h:
+                    ns.add(s.ns)
+                if s.dst_rules and self.lab.host_of(ends[i][1]) == h:
+                    ns.add(s.dst_ns)
+            local = {i: k for k, i in enumerate(ii)}
+            mine = [local[i] for i in sent.get(h, [])]
+            calls[h] = ([specs[i] for i in ii], mine, sorted(ns))
+        if self.lab.hosts:  # several hosts: in step (_gated_probe)
+            runs = {}
+            try:
+                for h, (ss, mine, ns) in calls.items():
+                    runs[h] = self.by_host[h].start_probe(ss, mine, ns, timeout, jobs,
+                                                          pcap is not None)
+            except BaseException:
+                for r in runs.values():
+                    r.kill()
+                raise
+            answers = _gated_probe(runs)
+            if step:
+                step(len(specs))
+        else:  # this machine: no flow at all is no call
+            answers = {h: self.by_host[h].probe(ss, mine, ns, timeout, jobs, pcap is not None,
+                                                step) for h, (ss, mine, ns) in calls.items()}
+        facts = [[None, []] for _ in specs]
+        packets = []
+        for h, ii in watched.items():
+            got = answers[h]
+            for k, i in enumerate(sorted(ii)):
+                if got["answers"][k] is not None:
+                    facts[i][0] = got["answers"][k]
+                facts[i][1] += got["reports"][k]
+            packets += [(t, bytes.fromhex(d)) for t, d in got["packets"]]
         if pcap:
             try:
                 probe_send.write_pcap(pcap, packets)
             except OSError as e:  # checked before probing; the disk may still fill up
                 raise EnvError(f"--pcap {pcap}: cannot write: {e.strerror or e}") from None
-        return results
+        return facts
 
     def transport_names(self) -> dict:
         """host -> how its agent is reached."""

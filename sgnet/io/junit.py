@@ -28,9 +28,18 @@ def write(path: str, name: str, cases: list):
 
 
 def matrix_cases(m: dict) -> list:
-    return [(r, None if r["match"] else
-             f"expected {r['expected']}, observed {r['observed']} ({r['detail']}); "
-             f"decided by {r['decided_by']['why']}") for r in m["results"]]
+    return [(r, None if r["match"] else _failure(r)) for r in m["results"]]
+
+
+def _failure(r: dict) -> str:
+    if r["observed"] == "lost":
+        return f"LOST (a lab fault, not a verdict): {r.get('lost', '')}"
+    said = (r.get("observed_by") or {}).get("why", "no rule")
+    if r.get("mismatch") == "rule":
+        return (f"{r['observed']} as expected, but for another rule's reason: the kernel "
+                f"reports {said}; the provider's rules say {r['decided_by']['why']}")
+    return (f"expected {r['expected']}, observed {r['observed']} ({r['detail']}); "
+            f"decided by {r['decided_by']['why']}; the kernel reports {said}")
 
 
 def diff_cases(d: dict) -> list:

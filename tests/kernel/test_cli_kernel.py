@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from sgnet.core import witness
 import yaml
 
 from helpers.cli import lab_file, sgnet
@@ -63,7 +65,8 @@ def test_cli_verbs_end_to_end(tmp_path, cleanup):
     assert r.returncode == 0 and m["lab"] == "tcli"
     assert m["summary"] == {"total": 18, "correct": 18, "wrong": 0}
     r = sgnet("matrix", "tcli", "--ports", "tcp/22,tcp/8080,icmp")
-    assert r.returncode == 0 and "18 flows, 18 as expected, 0 wrong" in r.stdout
+    assert r.returncode == 0 and "18 flows, 18 as expected (verdict and rule), 0 wrong" \
+        in r.stdout
     assert re.search(r"internet\s+allow\s+allow", r.stdout)
 
     r = sgnet("explain", "tcli", "internet", "web1", "tcp/22", "--json")
@@ -104,10 +107,13 @@ def test_kernel_mismatch_is_reported_with_exit_1(tmp_path, cleanup):
     f = lab_file(tmp_path, web_lab("tmis"))
     cleanup.append("tmis")
     assert sgnet("up", f).returncode == 0
-    # Tamper with the kernel behind sgnet's back: drop tcp/80 in web1 before the groups
-    # (from internet and from web2: two flows of the matrix below).
-    r = sgnet("exec", "tmis", "web1", "--", "nft", "insert", "rule", "inet", "tmis", "input",
-              "tcp", "dport", "80", "drop")
+    # Tamper with the kernel behind sgnet's back: drop tcp/80 in web1 before the groups,
+    # by a rule that reports itself as web1's ingress default (from internet and from web2:
+    # two flows of the matrix below): the kernel denies, for the default's reason.
+    default = "0x%x" % witness.mark("ingress", 0, witness.DEFAULT)
+    r = sgnet("exec", "tmis", "web1", "--", "nft", "insert", "rule", "inet", "tmis", "in_eth0",
+              "tcp", "dport", "80", "meta", "mark", "set", default, "log", "prefix",
+              '"sgnet-"', "group", str(witness.LOG_GROUP), "drop")
     assert r.returncode == 0, r.stderr
     r = sgnet("matrix", "tmis", "--ports", "tcp/80,tcp/22")
     assert r.returncode == 1
@@ -116,9 +122,29 @@ def test_kernel_mismatch_is_reported_with_exit_1(tmp_path, cleanup):
     rec = json.loads(r.stdout)
     assert r.returncode == 1 and (rec["expected"], rec["observed"], rec["match"]) == \
         ("allow", "deny", False)
+    assert rec["mismatch"] == "verdict" and rec["observed_by"]["group"] is None
     # `up` of the same file is idempotent and re-asserts the groups: the mismatch is gone
     assert sgnet("up", f).returncode == 0
     assert sgnet("probe", "tmis", "internet", "web1", "tcp/80").returncode == 0
+    # a rule reporting another lab rule's mark with the expected verdict: the kernel lets
+    # tcp/80 in for a reason the provider's rules do not give (a rule-level mismatch)
+    other = "0x%x" % witness.entry_mark("ingress", 0, 0)
+    r = sgnet("exec", "tmis", "web1", "--", "nft", "insert", "rule", "inet", "tmis", "in_eth0",
+              "tcp", "dport", "80", "meta", "mark", "set", other, "log", "prefix",
+              '"sgnet+"', "group", str(witness.LOG_GROUP), "accept")
+    assert r.returncode == 0, r.stderr
+    r = sgnet("matrix", "tmis", "--ports", "tcp/80")
+    assert r.returncode == 1 and "allow~" in r.stdout and "RULE MISMATCH" in r.stdout
+    rec = json.loads(sgnet("probe", "tmis", "internet", "web1", "tcp/80", "--json").stdout)
+    assert (rec["observed"], rec["mismatch"], rec["observed_by"]["rule"]) == ("allow", "rule", 0)
+    assert sgnet("up", f).returncode == 0
+    # a drop by no lab rule at all: the probe is lost, a lab fault (exit 3), not a deny
+    r = sgnet("exec", "tmis", "web1", "--", "nft", "insert", "rule", "inet", "tmis", "input",
+              "tcp", "dport", "80", "drop")
+    assert r.returncode == 0, r.stderr
+    r = sgnet("probe", "tmis", "internet", "web1", "tcp/80", "--timeout", "0.5", "--json")
+    rec = json.loads(r.stdout)
+    assert r.returncode == 3 and rec["observed"] == "lost" and "mismatch" not in rec
 
 
 def test_up_of_another_file_with_the_same_name_changes_nothing(tmp_path, cleanup):

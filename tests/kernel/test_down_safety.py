@@ -209,22 +209,30 @@ def test_a_killed_up_group_leaves_only_what_down_removes(tmp_path, cleanup):
     _kill_mid_build(tmp_path, "h2g", by_group=True)
 
 
+WORKERS = min(os.cpu_count() or 1, 3)  # probe workers: one per CPU, at most one per source
+
+
 def test_a_killed_matrix_takes_its_probes_with_it(tmp_path, cleanup):
-    """Probe children live as long as the probe's timeout: killed with the command at once,
-    they no longer hold the lab's lock (inherited) for that long after it."""
+    """Probe workers wait as long as the probe's timeout for probes nobody accounts for
+    (here every probe: each destination's link is down, so each is lost): killed with the
+    command at once, they no longer hold the lab's lock (inherited) for that long after
+    it."""
     cleanup.append("h2m")
     f = lab_file(tmp_path, small_lab("h2m", ["a", "b", "c"], closed=True))
     assert sgnet("up", f).returncode == 0
+    for name in ("a", "b", "c"):
+        netns.run(f"h2m-{name}", lambda ipr: ipr.link(
+            "set", index=ipr.link_lookup(ifname="eth0")[0], state="down"))
     err = open(tmp_path / "stderr", "w+")
     p = subprocess.Popen([sys.executable, "-m", "sgnet.cli", "matrix", "h2m", "--timeout", "20",
                           "--ports", "tcp/9"], stdout=subprocess.DEVNULL, stderr=err)
     try:
         deadline = time.monotonic() + 30
         probes = []
-        while len(probes) < 3 and time.monotonic() < deadline:
+        while len(probes) < WORKERS and time.monotonic() < deadline:
             probes = [c for c in _children(p.pid) if _cmdline(c) == _cmdline(p.pid)]
             time.sleep(0.01)
-        assert len(probes) >= 3, "killed while probes wait for their answers"
+        assert len(probes) >= WORKERS, "killed while probes wait for their answers"
         p.kill()
         p.wait(10)
     finally:

@@ -7,15 +7,27 @@ from sgnet import cli_format as fmt
 REC_OK = {"src": "web1", "src_ip": "10.0.1.10", "dst": "db1", "dst_ip": "10.0.2.10",
           "protocol": "tcp", "port": 3306, "family": "ipv4", "expected": "allow",
           "observed": "allow", "detail": "refused", "match": True,
-          "decided_by": {"why": "ingress on db1: group db rule 0 allows tcp/3306 from web"}}
+          "decided_by": {"direction": "ingress", "group": "db", "rule": 0,
+                         "why": "group db rule 0 allows tcp/3306 from web"},
+          "observed_by": {"direction": "ingress", "group": "db", "rule": 0,
+                          "why": "group db rule 0 allows tcp/3306 from web"}}
 REC_BAD = {"src": "internet", "src_ip": "203.0.113.10", "dst": "web1", "dst_ip": "10.0.1.10",
            "protocol": "icmp", "port": None, "family": "ipv4", "expected": "deny",
-           "observed": "allow", "detail": "echo reply", "match": False,
-           "decided_by": {"why": "ingress on web1: no rule allows it (the default)"}}
+           "observed": "allow", "detail": "echo reply", "match": False, "mismatch": "verdict",
+           "decided_by": {"direction": "ingress", "group": None, "rule": None,
+                          "why": "no rule allows it (the default)"},
+           "observed_by": {"direction": "ingress", "group": "web", "rule": 4,
+                           "why": "web rule 4: ingress allow icmp from 0.0.0.0/0"}}
+REC_RULE = dict(REC_OK, src="ops1", src_ip="10.0.3.10", match=False, mismatch="rule",
+                observed_by={"direction": "ingress", "group": "db", "rule": 2,
+                             "why": "db rule 2: ingress allow tcp/3306 from 10.0.0.0/8"})
+REC_LOST = dict(REC_OK, src="ops1", src_ip="10.0.3.10", protocol="udp", port=53,
+                observed="lost", detail="lost", match=False, observed_by=None,
+                lost="no answer; let through at egress: web rule 3")
 MATRIX = {"lab": "fmt", "results": [REC_OK, REC_BAD, dict(REC_OK, src="db1", dst="web1",
           src_ip="10.0.2.10", dst_ip="10.0.1.10", observed="deny", expected="deny",
-          detail="filtered")],
-          "summary": {"total": 3, "correct": 2, "wrong": 1}}
+          detail="filtered"), REC_RULE, REC_LOST],
+          "summary": {"total": 5, "correct": 2, "wrong": 2, "lost": 1, "rule_mismatches": 1}}
 STATUS = {"lab": "fmt", "provider": "huawei",
           "hosts": [{"name": "hv1", "simulated": True, "address": None, "transport": "local",
                      "instances": 1},
@@ -54,31 +66,46 @@ FINDINGS = [{"severity": "error", "group": "web", "rule": 2, "message": "open to
 # -- the texts (golden) ----------------------------------------------------------------
 RECORD_OK = (
     'web1 (10.0.1.10) -> db1 (10.0.2.10) tcp/3306: observed allow (refused), expected allow\n'
-    '  decided by: ingress on db1: group db rule 0 allows tcp/3306 from web')
+    '  decided by: ingress: group db rule 0 allows tcp/3306 from web\n'
+    '  kernel: the same rule')
 RECORD_MISMATCH = (
-    'internet (203.0.113.10) -> web1 (10.0.1.10) icmp: observed allow (echo reply), expected '
-    'deny   <-- MISMATCH\n'
-    '  decided by: ingress on web1: no rule allows it (the default)')
+    'internet (203.0.113.10) -> web1 (10.0.1.10) icmp: observed allow (echo reply), expected deny   <-- MISMATCH\n'
+    '  decided by: ingress: no rule allows it (the default)\n'
+    '  kernel: ingress: web rule 4: ingress allow icmp from 0.0.0.0/0')
 MATRIX_TEXT = (
-    'lab fmt, IPv4: 3 flows, 2 as expected, 1 wrong\n'
+    'lab fmt, IPv4: 5 flows, 2 as expected (verdict and rule), 2 wrong (1 by rule only), 1 LOST\n'
     '\n'
     'tcp/3306        web1       db1   (rows: source)\n'
     'web1               ·     allow\n'
     'db1             deny         ·\n'
     'internet           ·         ·\n'
+    'ops1               ·    allow~\n'
     '\n'
     'icmp            web1       db1   (rows: source)\n'
     'web1               ·         ·\n'
     'db1                ·         ·\n'
     'internet      allow!         ·\n'
+    'ops1               ·         ·\n'
     '\n'
-    "allow = the destination answered; deny = silence; X! = observed X, the provider's rules "
-    'say otherwise\n'
+    'udp/53          web1       db1   (rows: source)\n'
+    'web1               ·         ·\n'
+    'db1                ·         ·\n'
+    'internet           ·         ·\n'
+    'ops1               ·     lost?\n'
+    '\n'
+    "allow = the destination answered; deny = a lab rule dropped it; X! = observed X, the provider's rules say otherwise; X~ = the expected verdict, but the kernel reports another rule deciding\n"
+    'lost? = neither answered nor dropped by any lab rule: a fault of the lab (or the machine), not a verdict\n'
     '\n'
     'mismatches:\n'
-    '  internet (203.0.113.10) -> web1 (10.0.1.10) icmp: observed allow (echo reply), expected '
-    'deny   <-- MISMATCH\n'
-    '    decided by: ingress on web1: no rule allows it (the default)')
+    '  internet (203.0.113.10) -> web1 (10.0.1.10) icmp: observed allow (echo reply), expected deny   <-- MISMATCH\n'
+    '    decided by: ingress: no rule allows it (the default)\n'
+    '    kernel: ingress: web rule 4: ingress allow icmp from 0.0.0.0/0\n'
+    '  ops1 (10.0.3.10) -> db1 (10.0.2.10) tcp/3306: observed allow (refused), expected allow   <-- RULE MISMATCH (same verdict, another rule)\n'
+    '    decided by: ingress: group db rule 0 allows tcp/3306 from web\n'
+    '    kernel: ingress: db rule 2: ingress allow tcp/3306 from 10.0.0.0/8\n'
+    '  ops1 (10.0.3.10) -> db1 (10.0.2.10) udp/53: observed lost (lost), expected allow   <-- LOST (a lab fault, not a verdict)\n'
+    '    decided by: ingress: group db rule 0 allows tcp/3306 from web\n'
+    '    lost: no answer; let through at egress: web rule 3')
 EMPTY_MATRIX = 'lab fmt: no flows to probe'
 STATUS_TEXT = (
     'lab fmt (huawei)\n'
@@ -93,12 +120,9 @@ HITS_TEXT = (
     '        12  web rule 0: ingress allow tcp/80 from 0.0.0.0/0  [web1 7, web2 5]\n'
     '         0  web default:   []')
 DIFF_TEXT = (
-    'lab fmt with the groups of new.yaml: 1 flows gained, 1 lost, 10 unchanged (confirmed on '
-    'clone fmtc: 1 mismatches)\n'
-    '  gained web1 -> db1 tcp/3306: deny -> allow (confirmed); ingress on db1: group db rule 0 '
-    'allows tcp/3306 from web\n'
-    '  lost   internet -> web1 icmp: allow -> deny (NOT confirmed: observed allow); ingress on '
-    'web1: no rule allows it (the default)')
+    'lab fmt with the groups of new.yaml: 1 flows gained, 1 lost, 10 unchanged (confirmed on clone fmtc: 1 mismatches)\n'
+    '  gained web1 -> db1 tcp/3306: deny -> allow (confirmed); group db rule 0 allows tcp/3306 from web\n'
+    '  lost   internet -> web1 icmp: allow -> deny (NOT confirmed: observed allow (ingress: web rule 4: ingress allow icmp from 0.0.0.0/0)); no rule allows it (the default)')
 CHANGE_TEXT = (
     'lab fmt: rule add web ingress allow udp/53: applied; instances updated: web1, web2; '
     'tracked sessions cut: 0')
@@ -145,3 +169,32 @@ def test_one_line_summaries():
                                                       "1 warnings")
     assert fmt.format_report({"output": "r.html", "summary": {"total": 9, "wrong": 2}}) == (
         "wrote r.html: 9 flows, 2 wrong")
+
+
+def test_sessions_cuts_and_the_kernel_in_explain():
+    admitted = {"direction": "ingress", "group": "db", "rule": 0, "why": "db rule 0: ..."}
+    st = dict(STATUS, instances=[dict(STATUS["instances"][0], sessions=[
+        {"family": "ipv4", "protocol": "tcp", "src": "10.0.1.10", "dst": "10.0.2.10",
+         "sport": 40000, "dport": 3306, "state": "ESTABLISHED", "admitted_by": admitted},
+        {"family": "ipv4", "protocol": "icmp", "src": "10.0.1.10", "dst": "10.0.2.10",
+         "sport": None, "dport": None, "admitted_by": None}])])
+    text = fmt.format_status(st)
+    assert ("    session tcp 10.0.1.10:40000 -> 10.0.2.10:3306 ESTABLISHED, admitted by "
+            "ingress: db rule 0: ...") in text
+    assert "    session icmp 10.0.1.10 -> 10.0.2.10, admitted by no lab rule's mark" in text
+    cut = dict(CHANGES[1], cut=[{"instance": "db1", "protocol": "tcp", "src": "10.0.1.10",
+                                 "dst": "10.0.2.10", "sport": 40000, "dport": 3306,
+                                 "decided_by": {"why": "nothing lets it in"},
+                                 "observed": "deny", "match": True,
+                                 "observed_by": {"direction": "ingress", "why": "x"}}])
+    assert fmt.format_change(cut).splitlines()[1] == (
+        "  cut on db1: tcp 10.0.1.10:40000 -> 10.0.2.10:3306 - nothing lets it in; the "
+        "kernel: the same rule")
+    seen = dict(EXPLAIN, kernel={"observed": "allow", "detail": "refused", "match": True,
+                                 "observed_by": {"direction": "ingress", "why": "web rule 0"}})
+    assert fmt.format_explain(seen).splitlines()[-1] == (
+        "the kernel: allow (refused) - ingress: web rule 0  (as expected)")
+    lost = dict(EXPLAIN, kernel={"observed": "lost", "detail": "lost", "match": False,
+                                 "observed_by": None, "lost": "no answer"})
+    assert fmt.format_explain(lost).splitlines()[-1] == (
+        "the kernel: LOST (a lab fault, not a verdict): no answer")

@@ -11,6 +11,8 @@ from sgnet.core import flows
 from sgnet.core.errors import LabError
 from sgnet.core.evaluator import Evaluator
 from sgnet.core import labspec
+from sgnet.core.probes import ProbeResult
+from sgnet.core.witness import STATEFUL_WHY
 
 LABS = Path(__file__).parents[1] / "labs"
 
@@ -60,7 +62,12 @@ def test_a_tcp_segment_without_syn_is_expected_denied_whatever_the_rules():
     assert syn.verdict == "allow"
     assert flows.with_tcp_flags(syn, "S") is syn
     ack = flows.with_tcp_flags(syn, "A")
-    assert ack.verdict == "deny" and "TCP flags A" in ack.decided_by.why
+    # office1 is an external: web1's ingress drops the segment (from an instance, its own
+    # egress would), and says it is the stateful rule, as the kernel reports it
+    assert ack.verdict == "deny" and ack.decided_by.why == STATEFUL_WHY
+    assert ack.decided_by.direction == "ingress" and ack.decided_by.group is None
+    from_instance = flows.with_tcp_flags(flows.expectation(ev, "web1", "db1", 6, 5432, 4), "A")
+    assert from_instance.decided_by.direction == "egress"
     assert syn.verdict == "allow"  # the evaluator's answer is not changed
     udp = flows.expectation(ev, "office1", "web1", 17, 53, 4)
     assert flows.with_tcp_flags(udp, "A") is udp
@@ -77,16 +84,39 @@ def test_expectation_names_the_wrong_end():
 def test_verdict_and_matrix_records():
     lab = _lab(_raw())
     exp = flows.expectation(Evaluator(lab), "office1", "web1", 6, 22, 4)
-    rec = flows.verdict_record(exp, "deny", "filtered", lab)
+    rule = exp.decided_by.to_dict()
+    rec = flows.verdict_record(exp, ProbeResult(exp.verdict, "refused", "", rule), lab)
     assert list(rec) == ["src", "dst", "src_ip", "dst_ip", "protocol", "port", "family",
-                         "expected", "observed", "detail", "match", "decided_by"]
-    assert rec["protocol"] == "tcp" and rec["family"] == "ipv4" and rec["match"] is (
-        exp.verdict == "deny")
-    m = flows.matrix_result("tgold", [rec, dict(rec, match=False)])
-    assert m["summary"] == {"total": 2, "correct": 1 if rec["match"] else 0,
-                            "wrong": 1 if rec["match"] else 2}
+                         "expected", "observed", "detail", "match", "decided_by",
+                         "observed_by"]
+    assert rec["protocol"] == "tcp" and rec["family"] == "ipv4" and rec["match"] is True
+    assert rec["observed_by"] == rec["decided_by"]
+    other = "deny" if exp.verdict == "allow" else "allow"
+    wrong = flows.verdict_record(exp, ProbeResult(other, "filtered", "", rule), lab)
+    assert wrong["match"] is False and wrong["mismatch"] == "verdict"
+    # the same verdict for another rule's reason is a mismatch too, told apart
+    elsewhere = dict(rule, rule=(rule["rule"] or 0) + 7)
+    by_rule = flows.verdict_record(exp, ProbeResult(exp.verdict, "refused", "", elsewhere), lab)
+    assert by_rule["match"] is False and by_rule["mismatch"] == "rule"
+    lost = flows.verdict_record(exp, ProbeResult("lost", "lost", "no answer; nothing"), lab)
+    assert lost["match"] is False and "mismatch" not in lost
+    assert lost["lost"] == "no answer; nothing"
+    m = flows.matrix_result("tgold", [rec, wrong, by_rule, lost])
+    assert m["summary"] == {"total": 4, "correct": 1, "wrong": 2, "lost": 1,
+                            "rule_mismatches": 1}
     e = flows.explanation(exp)
     assert e["expected"] == exp.verdict and e["steps"] and "observed" not in e
+
+
+def test_rule_key_tells_implicit_entries_apart_by_their_text():
+    a = {"direction": "ingress", "group": None, "rule": None, "why": "default: deny"}
+    b = dict(a, why="inner accept")
+    assert flows.rule_key(a) != flows.rule_key(b)
+    assert flows.rule_key(a) == flows.rule_key(dict(a))
+    route = {"direction": "route", "group": None, "rule": None, "why": "x"}
+    assert flows.rule_key(route) == flows.rule_key(dict(route, why="y"))
+    assert flows.rule_key(None) == flows.rule_key(
+        {"direction": "none", "group": None, "rule": None, "why": "between externals"})
 
 
 def test_diff_takes_the_groups_of_the_other_file_and_compares():

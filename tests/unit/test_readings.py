@@ -8,6 +8,7 @@ import json
 import pytest
 
 from sgnet import cli_format
+from sgnet.core.probes import ProbeResult
 from sgnet.core import flows, labspec, lint, readings
 from sgnet.core.compiler import Compiler
 from sgnet.core.errors import FieldError, LabError
@@ -163,7 +164,9 @@ def test_alibaba_tcp25_block_is_one_entry_per_external_address_before_the_groups
 # -- what the product says ------------------------------------------------------------------------
 def _records(ev, flow_list, observed=None):
     exps = [flows.expectation(ev, *f) for f in flow_list]
-    return [flows.verdict_record(e, observed or e.verdict, "test", ev.lab) for e in exps]
+    return [flows.verdict_record(e, ProbeResult(observed or e.verdict, "test", "",
+                                                e.decided_by.to_dict()), ev.lab)
+            for e in exps]
 
 
 def test_explain_says_the_verdict_depends_on_the_reading():

@@ -35,9 +35,17 @@ def cell_title(r) -> str:
     lines = [f"{src} → {dst} {_key(r)}",
              f"expected: {r['expected']}",
              f"observed: {r['observed']}" + (f" ({r['detail']})" if r.get("detail") else "")]
-    if not r["match"]:
+    if r["observed"] == "lost":
+        lines.append(f"LOST (a lab fault, not a verdict): {r.get('lost', '')}")
+    elif r.get("mismatch") == "rule":
+        lines.append("RULE MISMATCH: the expected verdict, but the kernel reports another "
+                     "rule deciding")
+    elif not r["match"]:
         lines.append("MISMATCH: the kernel did not do what the provider's rules say")
     lines.append(_decided(r))
+    if r.get("observed_by") is not None and r.get("mismatch") == "rule":
+        lines.append("the kernel: " + _decided({"decided_by": r["observed_by"]})
+                     .replace("decided by: ", "", 1))
     lines += [_other(o) for o in r.get("readings", [])]
     return "\n".join(lines)
 
@@ -60,10 +68,15 @@ def _cell(s: str, d: str, r) -> str:
     if r is None:
         return f'<td class="cell none" data-src="{attr(s)}" data-dst="{attr(d)}"></td>'
     allowed = r["observed"] == "allow"
-    cls = ["cell", "allow" if allowed else "deny"] + ([] if r["match"] else ["mismatch"]) \
-        + (["reading"] if r.get("readings") else [])
-    mark = ("✓" if allowed else "✕") + ("!" if not r["match"] else "") \
-        + ("*" if r.get("readings") else "")
+    kind = "lost" if r["observed"] == "lost" else \
+        None if r["match"] else r.get("mismatch", "verdict")
+    # a verdict mismatch (!), a rule-level one (~: the verdict expected, another rule),
+    # a lost probe (?: neither answered nor dropped by any lab rule)
+    cls = ["cell", "allow" if allowed else "lost" if kind == "lost" else "deny"] \
+        + ({"verdict": ["mismatch"], "rule": ["mismatch", "rule-mismatch"],
+            "lost": ["mismatch"]}.get(kind, [])) + (["reading"] if r.get("readings") else [])
+    mark = ("?" if kind == "lost" else "✓" if allowed else "✕") \
+        + {"verdict": "!", "rule": "~"}.get(kind, "") + ("*" if r.get("readings") else "")
     return (f'<td class="{" ".join(cls)}" data-src="{attr(s)}" data-dst="{attr(d)}" '
             f'data-expected="{attr(r["expected"])}" data-observed="{attr(r["observed"])}" '
             f'title="{attr(cell_title(r))}">{mark}</td>')
@@ -96,7 +109,7 @@ def _mismatches(results: list) -> list:
                       "provider's rules say</p>"]
     out.append('<table class="mismatches"><thead><tr><th>source</th><th>destination</th>'
                "<th>flow</th><th>expected</th><th>observed</th><th>deciding rule</th>"
-               "</tr></thead><tbody>")
+               "<th>the kernel reports</th></tr></thead><tbody>")
     for r in wrong:
         d = r.get("decided_by") or {}
         out.append(f'<tr data-src="{attr(r["src"])}" data-dst="{attr(r["dst"])}" '
@@ -106,9 +119,20 @@ def _mismatches(results: list) -> list:
                    f'<td>{escape(r["observed"])}'
                    + (f" ({escape(r['detail'])})" if r.get("detail") else "")
                    + f'</td><td>{escape(d.get("direction") or "")}: '
-                   f'{escape(d.get("why", ""))}</td></tr>')
+                   f'{escape(d.get("why", ""))}</td><td class="observed-by">'
+                   f'{escape(_kernel_said(r))}</td></tr>')
     out.append("</tbody></table>")
     return out
+
+
+def _kernel_said(r) -> str:
+    if r["observed"] == "lost":
+        return "lost: " + r.get("lost", "")
+    o = r.get("observed_by")
+    if o is None:
+        return "no rule"
+    return ("same verdict, another rule: " if r.get("mismatch") == "rule" else "") + \
+        f"{o.get('direction') or ''}: {o.get('why', '')}"
 
 
 def _dependent(results: list) -> list:

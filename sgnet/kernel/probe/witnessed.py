@@ -1,0 +1,473 @@
+"""Witnessed probing (kernel layer): send every probe and hear what the lab's rules did.
+
+A probe run is shared among a few forked workers (one per CPU). Each owns some of the
+namespaces concerned: for those that send, a raw IP socket per family (it passes the
+source's OUTPUT hook, so its egress rules see the probe) and raw sockets per protocol that
+hear the answers; for those with lab rules (instances, the gateway), an NFLOG listener
+(sgnet.kernel.nflog). Sockets stay bound to the namespace they were opened in, so one epoll
+loop per worker hears all its namespaces.
+
+A probe is settled as soon as a rule reports dropping it, or its answer and the reports of
+the rules that let it through are in, whichever worker heard them: workers share one byte
+of flags per probe and worker (anonymous shared memory; flags are only ever set). Only
+probes nobody accounts for wait for the timeout (they are `lost`:
+sgnet.core.witness.judge). What each probe met is returned as facts, the verdict is judged
+in the core.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import mmap
+import os
+import select
+import socket
+import struct
+import threading
+import time
+
+from sgnet.core.probes import parse_l4, probe_tag
+from sgnet.core.values import ICMP, ICMPV6, TCP, UDP
+from sgnet.kernel import netns, nflog, workers
+from sgnet.kernel.probe.packets import load_scapy, stamper
+
+ETH_P_ALL = 0x0003
+PACKET_OUTGOING = 4
+SO_RCVBUFFORCE = 33
+BATCH = 64  # probes sent between two looks at what came back
+IDLE = 0.005  # seconds between two looks at the other workers' flags when nothing comes
+DEFAULT_JOBS = 1024  # source namespaces sent from in one round (about 8 sockets each)
+
+# a probe's flags (one byte per probe and worker)
+ANSWERED, SRC_HEARD, DST_HEARD, DROPPED, ROUTER_ERROR = 1, 2, 4, 8, 16
+
+
+def _source_sockets(families: set, capture: bool):
+    """In the source's namespace: {family: raw sending socket}, [(family, receiving
+    socket)]. Raw sockets per protocol hear the answers (an IPv4 one with its IP header,
+    an IPv6 one without); a capture uses a packet socket instead, which also sees our own
+    probes leave (and costs an RCU grace period to close)."""
+    raw, ins = {}, []
+    for fam in families:
+        af = socket.AF_INET if fam == 4 else socket.AF_INET6
+        s = socket.socket(af, socket.SOCK_RAW, socket.IPPROTO_RAW)
+        if fam == 4:
+            s.setsockopt(socket.SOL_IP, socket.IP_HDRINCL, 1)
+        raw[fam] = s
+        if capture:
+            continue
+        for proto in (TCP, UDP, ICMP if fam == 4 else ICMPV6):
+            r = socket.socket(af, socket.SOCK_RAW, proto)
+            r.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 1 << 22)
+            r.setblocking(False)
+            ins.append((fam, proto, r))
+    if capture:
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(ETH_P_ALL))
+        s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 1 << 24)
+        s.setblocking(False)
+        ins.append((None, None, s))
+    return raw, ins
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _canon(ip: str) -> str:
+    return str(ipaddress.ip_address(ip))
+
+
+class _Shared:
+    """What the forked workers share (anonymous shared memory): flags per probe and
+    worker, and per worker a slot: its own probes settled / to settle, all its probes
+    (with those it only watches for) settled / to settle, its deadline, whether its sockets
+    are open. Two control bytes: go (a gated run may send) and stop (stop listening)."""
+    SLOT = struct.Struct("=iiiiid")
+    CONTROL = 8
+
+    def __init__(self, n: int, workers_n: int):
+        self.n, self.w = n, workers_n
+        self.head = self.CONTROL + self.SLOT.size * workers_n
+        self.mem = mmap.mmap(-1, self.head + n * workers_n)
+
+    def set(self, w: int, i: int, bit: int):
+        at = self.head + w * self.n + i
+        self.mem[at] |= bit
+
+    def get(self, i: int) -> int:
+        out = 0
+        for w in range(self.w):
+            out |= self.mem[self.head + w * self.n + i]
+        return out
+
+    def progress(self, w: int, sent_settled, sent_total, settled, total, deadline, ready=1):
+        self.SLOT.pack_into(self.mem, self.CONTROL + self.SLOT.size * w, sent_settled,
+                            sent_total, settled, total, ready, deadline)
+
+    def slots(self) -> list:
+        return [self.SLOT.unpack_from(self.mem, self.CONTROL + self.SLOT.size * k)
+                for k in range(self.w)]
+
+    def ready(self) -> bool:
+        return all(slot[4] for slot in self.slots())
+
+    def sent_done(self) -> bool:
+        """Every worker's own probes settled (or past their deadline)."""
+        now = time.monotonic()
+        return all(a >= b or now >= d for a, b, _, _, _, d in self.slots())
+
+    def all_done(self) -> tuple:
+        """(every worker's probes settled, the latest deadline)."""
+        slots = self.slots()
+        return all(c >= t for _, _, c, t, _, _ in slots), max(d for *_, d in slots)
+
+    def flag(self, k: int) -> bool:
+        return bool(self.mem[k])
+
+    def raise_flag(self, k: int):
+        self.mem[k] = 1
+
+
+GO, STOP = 0, 1  # the control bytes
+GATED_GRACE = 30.0  # a gated run stops listening by itself this long after its deadline
+
+
+class _Worker:
+    def __init__(self, specs, sent, watched, shared, w, capture, heard_here=()):
+        self.specs = specs
+        self.heard_here = set(heard_here)  # namespaces listened to on this host
+        self.shared = shared
+        self.w = w
+        self.capture = [] if capture else None
+        self.answers = {}
+        self.unsent = {}  # probe -> why the kernel would not send it
+        self.reports = []  # [probe, namespace, hook, mark, prefix]
+        # not yet settled: own probes, and those another host sends to a namespace here
+        self.watched = set(watched)
+        self.open_ = set(sent) | self.watched
+        self.by_key = {(s.family, _canon(s.src_ip), s.tag): i for i, s in enumerate(specs)}
+        self.by_answer = {(specs[i].ns, specs[i].family, specs[i].tag): i for i in sent}
+
+    def settled(self, i) -> bool:
+        if i in self.unsent:
+            return True
+        s = self.specs[i]
+        f = self.shared.get(i)
+        if f & (DROPPED | ROUTER_ERROR):
+            return True
+        if i in self.watched:  # sent by another host: the destination has spoken
+            return bool(f & DST_HEARD)
+        if not f & ANSWERED:
+            return False
+        # a destination on another host reports there (merged by sgnet.hosts.driver)
+        return (not s.src_rules or f & SRC_HEARD) and \
+            (not s.dst_rules or s.dst_ns not in self.heard_here or f & DST_HEARD)
+
+    def sweep(self):
+        """Settle what the flags now allow (reports may have come to another worker)."""
+        for i in [i for i in self.open_ if self.settled(i)]:
+            self.open_.discard(i)
+
+    def on_answer(self, ns, family, hit, data):
+        i = self.by_answer.get((ns, family, hit[0]))
+        if i is None or i in self.answers:
+            return
+        self.answers[i] = list(hit[1:])
+        bit = ANSWERED
+        if hit[1] == "error" and _canon(hit[2]) != _canon(self.specs[i].dst_ip):
+            bit |= ROUTER_ERROR
+        self.shared.set(self.w, i, bit)
+        if self.capture is not None:
+            self.capture.append((time.time(), data))
+        if self.settled(i):
+            self.open_.discard(i)
+
+    def on_log(self, ns, k, messages):
+        for hook, value, prefix, payload in messages:
+            i = self.by_key.get(_logged_key(payload))
+            if i is None:
+                continue
+            self.reports.append([i, k, hook, value, prefix])
+            s = self.specs[i]
+            bit = DROPPED if prefix.startswith("sgnet-") else 0
+            if ns == s.ns:
+                bit |= SRC_HEARD
+            if ns == s.dst_ns:
+                bit |= DST_HEARD
+            self.shared.set(self.w, i, bit)
+            if i in self.open_ and self.settled(i):
+                self.open_.discard(i)
+
+
+def _logged_key(payload: bytes):
+    """(family, source, tag) of a logged packet (the probe's own header: sgnet.core.probes
+    stamps the tag into the source port, the echo id, or the IPv4 id / IPv6 flow label)."""
+    if len(payload) < 28:
+        return None
+    if payload[0] >> 4 == 4:
+        hl, proto = (payload[0] & 0x0F) * 4, payload[9]
+        src = "%d.%d.%d.%d" % (payload[12], payload[13], payload[14], payload[15])
+        if proto in (TCP, UDP):
+            at = hl
+        elif proto == ICMP:
+            at = hl + 4
+        else:
+            return (4, src, (payload[4] << 8) | payload[5])
+    elif payload[0] >> 4 == 6 and len(payload) >= 48:
+        proto, src = payload[6], _v6(payload[8:24])
+        if proto in (TCP, UDP):
+            at = 40
+        elif proto == ICMPV6:
+            at = 44
+        else:
+            return (6, src, int.from_bytes(payload[1:4], "big") & 0xFFFFF)
+    else:
+        return None
+    if len(payload) < at + 2:
+        return None
+    return (payload[0] >> 4, src, (payload[at] << 8) | payload[at + 1])
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _v6(packed: bytes) -> str:
+    return str(ipaddress.IPv6Address(packed))
+
+
+def _work(specs, sent, watched, mine_watch, shared, w, timeout, capture, heard_here,
+          gated=False):
+    """One worker: listen in `mine_watch`, send the probes `sent`, until every worker's
+    probes (and those `watched`, sent by another host) are settled or the last deadline
+    has passed; gated (over several hosts), send only on the go, listen until the stop."""
+    me = _Worker(specs, sent, watched, shared, w, capture, heard_here)
+    ep = select.epoll()
+    socks, raw, opened = {}, {}, []
+    try:
+        for ns, k in mine_watch:  # listening first: no report can come before its listener
+            s = netns.call(ns, lambda ns=ns: nflog.open_here(ns))
+            opened.append(s)
+            socks[s.fileno()] = ("log", ns, k, None, s)
+            ep.register(s.fileno(), select.EPOLLIN)
+        families = {}
+        for i in sent:
+            families.setdefault(specs[i].ns, set()).add(specs[i].family)
+        for ns, fams in families.items():
+            out, ins = netns.call(ns, lambda fams=fams: _source_sockets(fams, capture))
+            opened += list(out.values()) + [x[2] for x in ins]
+            for fam, s in out.items():
+                raw[(ns, fam)] = s
+            for fam, proto, s in ins:
+                socks[s.fileno()] = ("answer", ns, fam, proto, s)
+                ep.register(s.fileno(), select.EPOLLIN)
+        # every worker is listening before any sends: wait for all to be ready (and, in a
+        # gated run, for every host's workers: the go)
+        total = len(me.open_)
+        own = set(sent)
+        shared.progress(w, 0, len(sent), 0, total, time.monotonic() + 3600)
+        while not shared.ready() or (gated and not shared.flag(GO)):
+            time.sleep(0.001)
+        stamps = stamper()
+        queue = _interleaved(specs, sent)
+        deadline = time.monotonic() + timeout
+        shared.progress(w, 0, len(sent), 0, total, deadline)
+        while True:
+            if queue:
+                for i in queue[:BATCH]:
+                    s = specs[i]
+                    try:
+                        raw[(s.ns, s.family)].sendto(stamps.build(s, s.tag), (s.dst_ip, 0))
+                    except PermissionError:
+                        pass  # this instance's egress rules dropped it: their report says so
+                    except OSError as e:  # no route, the link down: it never left
+                        me.unsent[i] = os.strerror(e.errno) if e.errno else str(e)
+                del queue[:BATCH]
+                deadline = time.monotonic() + timeout
+            events = ep.poll(0 if queue else IDLE)
+            for fd, _ in events:
+                _drain(me, *socks[fd])
+            if queue:
+                continue
+            me.sweep()
+            left_own = sum(1 for i in me.open_ if i in own)
+            shared.progress(w, len(sent) - left_own, len(sent), total - len(me.open_), total,
+                            deadline)
+            done, last = shared.all_done()
+            if gated:  # another host may still send to the namespaces listened to here
+                over = shared.flag(STOP) or done or time.monotonic() >= last + GATED_GRACE
+            else:
+                over = done or shared.flag(STOP) or (not events and time.monotonic() >= last)
+            if over:
+                for entry in socks.values():
+                    _drain(me, *entry)  # what came in time but was not yet read
+                break
+    except BaseException:
+        shared.raise_flag(STOP)  # the other workers must not wait for this one
+        raise
+    finally:
+        ep.close()
+        for s in opened:
+            s.close()
+    return {"answers": [[i, a] for i, a in me.answers.items()], "reports": me.reports,
+            "unsent": [[i, why] for i, why in me.unsent.items()],
+            "packets": [[t, d.hex()] for t, d in me.capture or []]}
+
+
+def _drain(me: _Worker, kind: str, ns: str, family, proto, sock):
+    if kind == "log":
+        me.on_log(ns, family, nflog.read(sock))  # family: the namespace's index in watch_ns
+        return
+    while True:
+        try:
+            data, addr = sock.recvfrom(65535)
+        except BlockingIOError:
+            return
+        if family is None:  # a capture's packet socket
+            fam = 4 if addr[1] == 0x0800 else 6 if addr[1] == 0x86DD else None
+            if fam is None:
+                continue
+            if addr[2] == PACKET_OUTGOING:
+                if (ns, fam, probe_tag(data, fam)) in me.by_answer:
+                    me.capture.append((time.time(), data))  # a probe, after our OUTPUT hook
+                continue
+            hit = _parse_ip(data, fam)
+        elif family == 4:
+            hit = _parse_ip(data, 4)
+        else:
+            hit = parse_l4(data, proto, _canon(addr[0]), 6)
+        if hit is not None:
+            me.on_answer(ns, family or fam, hit, data)
+
+
+def _parse_ip(data: bytes, family: int):
+    from sgnet.core.probes import parse_answer
+    return parse_answer(data, family)
+
+
+def _interleaved(specs, sent) -> list:
+    """The probes to send, one source after the other in turn: no namespace's queues fill
+    while the others wait."""
+    by_ns = {}
+    for i in sent:
+        by_ns.setdefault(specs[i].ns, []).append(i)
+    lists = list(by_ns.values())
+    out = []
+    for k in range(max((len(x) for x in lists), default=0)):
+        out += [x[k] for x in lists if k < len(x)]
+    return out
+
+
+def collect(specs: list, sent: list, watch_ns: list, timeout: float,
+            capture: bool = False, workers_n: int = None, gate=None) -> dict:
+    """Send specs[i] for i in `sent` (each with its tag) from its namespace, listen in the
+    namespaces `watch_ns`, and gather per probe the answer and the rules' reports until all
+    are settled or `timeout` after the last was sent. Every probe of `specs` is listened
+    for; those not in `sent` are sent by another host. -> {"answers": [per probe: (kind,
+    source, extra) or None], "reports": [per probe: [(namespace, hook, mark, prefix)]],
+    "packets": [(time, hex)]}."""
+    sources = []
+    for i in sent:
+        if specs[i].ns not in sources:
+            sources.append(specs[i].ns)
+    n = max(1, min(workers_n or os.cpu_count() or 1, len(sources) or 1))
+    owned = [([], []) for _ in range(n)]
+    for k, ns in enumerate(sources):
+        owned[k % n][0].append(ns)
+    for k, ns in enumerate(watch_ns):
+        owned[k % n][1].append((ns, k))
+    shared = _Shared(len(specs), n)
+    sent_set = set(sent)
+    # probes another host sends are settled by the worker listening at the destination
+    where = {ns: w for w, (_, listens) in enumerate(owned) for ns, _ in listens}
+    plan = [([], []) for _ in range(n)]
+    worker_of = {ns: w for w, (sources_w, _) in enumerate(owned) for ns in sources_w}
+    for i in sent:
+        plan[worker_of[specs[i].ns]][0].append(i)
+    for i, s in enumerate(specs):
+        if i not in sent_set and where.get(s.dst_ns) is not None:
+            plan[where[s.dst_ns]][1].append(i)
+    def work(w, report):
+        return _work(specs, plan[w][0], plan[w][1], owned[w][1], shared, w, timeout, capture,
+                     watch_ns, gate is not None)
+
+    if gate is None:
+        outcomes = workers.in_children(list(range(n)), work, n)
+    else:
+        outcomes = _gated(shared, gate, lambda: workers.in_children(list(range(n)), work, n))
+    err = workers.first_error(outcomes)
+    if err is not None:
+        from sgnet.core.errors import EnvError
+        raise EnvError(f"probing failed: {err}")
+    answers = [None] * len(specs)
+    reports = [[] for _ in specs]
+    packets = []
+    for o in outcomes:
+        for i, a in o.result["answers"]:
+            answers[i] = a
+        for i, why in o.result["unsent"]:
+            answers[i] = ["unsent", why, 0]
+        for i, k, hook, value, prefix in o.result["reports"]:
+            reports[i].append([watch_ns[k], hook, value, prefix])
+        packets += o.result["packets"]
+    return {"answers": answers, "reports": reports, "packets": packets}
+
+
+def _gated(shared: _Shared, gate, start):
+    """A run over several hosts: once every worker here listens, tell the controller
+    (gate.say("ready")) and wait for its go, so that no host sends before every host
+    listens; once this host's own probes are settled say "sent", and listen on until the
+    controller's stop (every host has sent). start() runs the workers, in a thread."""
+    out = {}
+
+    def run():
+        try:
+            out["outcomes"] = start()
+        except BaseException as e:  # raised below
+            out["error"] = e
+    th = threading.Thread(target=run)
+    th.start()
+    try:
+        for step in ("ready", "sent"):
+            while th.is_alive() and not (shared.ready() if step == "ready"
+                                         else shared.sent_done()):
+                time.sleep(0.001)
+            if not th.is_alive():
+                break
+            gate.say(step)
+            gate.wait("go" if step == "ready" else "stop")
+            shared.raise_flag(GO if step == "ready" else STOP)
+    finally:
+        shared.raise_flag(GO)
+        shared.raise_flag(STOP)  # whatever happened, the workers end
+        th.join()
+    if "error" in out:
+        raise out["error"]
+    return out["outcomes"]
+
+
+def run(specs: list, sent: list, watch_ns: list, timeout: float = 1.0, jobs: int = None,
+        capture: bool = False, progress=None, gate=None) -> dict:
+    """collect(), in rounds of at most `jobs` source namespaces (each round listens in
+    every namespace of `watch_ns`); progress(n) is told of each round's probes. Probes
+    only watched for (sent by another host) are all in one round."""
+    load_scapy()
+    sources = []
+    for i in sent:
+        if specs[i].ns not in sources:
+            sources.append(specs[i].ns)
+    jobs = jobs or DEFAULT_JOBS
+    sent_set = set(sent)
+    watched_only = len(sent_set) < len(specs) or gate is not None
+    rounds = [sources] if watched_only else \
+        [sources[k:k + jobs] for k in range(0, len(sources), jobs)] or [[]]
+    out = {"answers": [None] * len(specs), "reports": [[] for _ in specs], "packets": []}
+    for chunk in rounds:
+        mine = set(chunk)
+        idx = list(range(len(specs))) if len(rounds) == 1 else \
+            [i for i in range(len(specs)) if specs[i].ns in mine]
+        local = {i: k for k, i in enumerate(idx)}
+        got = collect([specs[i] for i in idx], [local[i] for i in sent if i in local],
+                      watch_ns, timeout, capture, gate=gate)
+        for k, i in enumerate(idx):
+            out["answers"][i] = got["answers"][k]
+            out["reports"][i] = got["reports"][k]
+        out["packets"] += got["packets"]
+        if progress:
+            progress(sum(1 for i in sent if i in local))
+    return out
