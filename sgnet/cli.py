@@ -161,7 +161,7 @@ def _flow_verbs(verb):
     s.add_argument("lab", metavar="LAB")
     _flow_options(s)
     s.add_argument("--jobs", type=_integer(1, MAX_JOBS), default=None,
-                   help="source namespaces probed at once (default 64: their timeouts overlap)")
+                   help="source namespaces probed in one round (default 1024)")
     s.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML")
     s.add_argument("--pcap", metavar="FILE", help="write the probes and their answers, as "
                    "captured in the namespaces, to a pcap file")

@@ -18,13 +18,15 @@ import yaml
 
 
 class Verdict(dict):
-    """A verdict record (contract §3) whose keys are also attributes: v.observed, v.expected."""
+    """A verdict record (contract §3) whose keys are also attributes: v.observed, v.expected,
+    and within its rules too: v.observed_by.rule, v.decided_by.group."""
 
     def __getattr__(self, key):
         try:
-            return self[key]
+            value = self[key]
         except KeyError:
             raise AttributeError(key) from None
+        return Verdict(value) if isinstance(value, dict) else value
 
 
 class LabHandle:

@@ -104,18 +104,25 @@ def group_lab(members, watchers=20, name="bgr"):
     }
 
 
-def probe_lab(n=50, name="bpr"):
-    """`n` instances in 5 groups: tcp/22 open to the VPC, tcp/80 only within a group, udp/53
-    open to the VPC, ICMP only within a group: about half of a tcp/22, tcp/80, udp/53, icmp
-    matrix is denied."""
-    groups = [{"name": f"g{k}", "default_rules": False, "rules": [
+def probe_lab(n=50, name="bpr", flows="mixed"):
+    """`n` instances in 5 groups. `flows`: mixed: tcp/22 open to the VPC, tcp/80 only within
+    a group, udp/53 open to the VPC, ICMP only within a group (about half of a tcp/22,
+    tcp/80, udp/53, icmp matrix is denied); open: all four open to the VPC (none denied);
+    closed: nothing lets anything in (all denied)."""
+    mixed = [
         {"direction": "ingress", "action": "allow", "protocol": "tcp", "ports": "22",
          "remote": "10.0.0.0/8"},
         {"direction": "ingress", "action": "allow", "protocol": "tcp", "ports": "80",
          "remote_group": "self"},
         {"direction": "ingress", "action": "allow", "protocol": "udp", "ports": "53",
          "remote": "10.0.0.0/8"},
-        {"direction": "ingress", "action": "allow", "protocol": "icmp", "remote_group": "self"},
+        {"direction": "ingress", "action": "allow", "protocol": "icmp", "remote_group": "self"}]
+    ingress = {"mixed": mixed, "closed": [],
+               "open": [dict(r, remote="10.0.0.0/8") for r in mixed]}[flows]
+    for r in ingress:
+        if "remote_group" in r and "remote" in r:
+            del r["remote_group"]
+    groups = [{"name": f"g{k}", "default_rules": False, "rules": ingress + [
         {"direction": "egress", "action": "allow", "protocol": "all"}]} for k in range(5)]
     return {
         "name": name, "provider": "huawei",

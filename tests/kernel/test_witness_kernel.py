@@ -126,7 +126,8 @@ def test_a_packet_lost_outside_the_groups_is_lost_not_denied(sgnet_lab):
     rule drops it and nothing answers. That is a lab fault, `lost`, with what is known;
     the CLI exits 3."""
     lab = sgnet_lab(witness_lab("twlo"))
-    assert lab.probe("web1", "db1", "tcp/5432").observed == "allow"
+    ok = lab.probe("web1", "db1", "tcp/5432")  # the plugin's verdict: rules as attributes
+    assert ok.observed == "allow" and (ok.observed_by.group, ok.observed_by.rule) == ("db", 0)
     _link_down(lab, "db1")
     v = lab.session.probe("web1", "db1", "tcp/5432", timeout=1.0)
     assert v["observed"] == "lost" and v["match"] is False and "mismatch" not in v

@@ -130,8 +130,13 @@ def test_members_of_one_group_on_different_hosts_reach_each_other(lab):
         rec = lab.probe(src, dst, proto)
         assert rec["observed"] == rec["expected"] == "allow", rec
         assert rec["src_host"] != rec["dst_host"]
+        # witnessed on the destination's host: the rule that let it in there
+        assert rec["match"] and rec["observed_by"]["direction"] == "ingress", rec
+        assert rec["observed_by"] == rec["decided_by"]
     rec = lab.probe("web1", "db1", "icmp")  # denied by db's rule 1, across hosts
     assert rec["observed"] == rec["expected"] == "deny"
+    assert rec["match"] and rec["observed_by"] == rec["decided_by"], rec
+    assert rec["observed_by"]["direction"] == "ingress"
 
 
 def test_mtu_is_lowered_and_nothing_is_fragmented(lab):

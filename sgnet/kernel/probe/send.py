@@ -1,4 +1,9 @@
-"""The probe senders (kernel layer): forked children that probe from inside each source.
+"""Timeout-based probing (kernel layer): the baseline witnessed probing replaced.
+
+sgnet probes with sgnet.kernel.probe.witnessed, where each verdict is reported by the rule
+that decided. This module is how it probed before, kept as the baseline
+scripts/bench/probe.py measures against in the same run, and for the reference probe
+(one_at_a_time, scapy's sr1) and the pcap writer:
 
 Each source namespace gets a forked child (sgnet.kernel.workers) that enters it and sends
 all its probes at once on a raw IP socket, which, unlike scapy's default AF_PACKET layer-3

@@ -21,9 +21,11 @@ import functools
 import ipaddress
 import mmap
 import os
+import pickle
 import select
 import socket
 import struct
+import tempfile
 import threading
 import time
 
@@ -382,29 +384,41 @@ def collect(specs: list, sent: list, watch_ns: list, timeout: float,
     for i, s in enumerate(specs):
         if i not in sent_set and where.get(s.dst_ns) is not None:
             plan[where[s.dst_ns]][1].append(i)
-    def work(w, report):
-        return _work(specs, plan[w][0], plan[w][1], owned[w][1], shared, w, timeout, capture,
-                     watch_ns, gate is not None)
+    # a worker's facts go through a file: a pipe would hold the worker until this process
+    # (whose evaluator judges meanwhile, holding the GIL) has read them all
+    with tempfile.TemporaryDirectory(prefix="sgnet-probe-") as where_to:
+        def work(w, report):
+            facts = _work(specs, plan[w][0], plan[w][1], owned[w][1], shared, w, timeout,
+                          capture, watch_ns, gate is not None)
+            path = os.path.join(where_to, str(w))
+            with open(path, "wb") as f:
+                pickle.dump(facts, f, protocol=pickle.HIGHEST_PROTOCOL)
+            return path
 
-    if gate is None:
-        outcomes = workers.in_children(list(range(n)), work, n)
-    else:
-        outcomes = _gated(shared, gate, lambda: workers.in_children(list(range(n)), work, n))
-    err = workers.first_error(outcomes)
-    if err is not None:
-        from sgnet.core.errors import EnvError
-        raise EnvError(f"probing failed: {err}")
+        if gate is None:
+            outcomes = workers.in_children(list(range(n)), work, n)
+        else:
+            outcomes = _gated(shared, gate,
+                              lambda: workers.in_children(list(range(n)), work, n))
+        err = workers.first_error(outcomes)
+        if err is not None:
+            from sgnet.core.errors import EnvError
+            raise EnvError(f"probing failed: {err}")
+        results = []
+        for o in outcomes:
+            with open(o.result, "rb") as f:
+                results.append(pickle.load(f))
     answers = [None] * len(specs)
     reports = [[] for _ in specs]
     packets = []
-    for o in outcomes:
-        for i, a in o.result["answers"]:
+    for result in results:
+        for i, a in result["answers"]:
             answers[i] = a
-        for i, why in o.result["unsent"]:
+        for i, why in result["unsent"]:
             answers[i] = ["unsent", why, 0]
-        for i, k, hook, value, prefix in o.result["reports"]:
+        for i, k, hook, value, prefix in result["reports"]:
             reports[i].append([watch_ns[k], hook, value, prefix])
-        packets += o.result["packets"]
+        packets += result["packets"]
     return {"answers": answers, "reports": reports, "packets": packets}
 
 
