@@ -193,3 +193,33 @@ def test_status_lists_sessions_with_the_rule_that_admitted_them_and_a_cut_names_
         for p in (client, server):
             p.kill()
             p.wait()
+
+
+class _Gate:
+    def __init__(self):
+        self.said = []
+
+    def say(self, step):
+        self.said.append(step)
+
+    def wait(self, word):
+        self.said.append(word)
+
+
+def test_a_gated_run_says_every_step_even_when_its_workers_ended_first():
+    """Over several hosts the controller waits for each host's "ready" and "sent": a host
+    whose probes all settled before it looked (its workers ended) still says both (a
+    single cross-host probe once ended its host's run without "sent")."""
+    from sgnet.kernel.probe import witnessed
+    shared = witnessed._Shared(1, 1)
+    shared.progress(0, 1, 1, 1, 1, time.monotonic())  # ready, and everything settled
+    gate = _Gate()
+    assert witnessed._gated(shared, gate, lambda: ["done"]) == ["done"]
+    assert gate.said == ["ready", "go", "sent", "stop"]
+
+    def broken():
+        raise RuntimeError("a socket failed")
+    gate = _Gate()
+    with pytest.raises(RuntimeError):
+        witnessed._gated(witnessed._Shared(1, 1), gate, broken)
+    assert gate.said == []  # the answer says what went wrong

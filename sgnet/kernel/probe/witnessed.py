@@ -29,7 +29,8 @@ import tempfile
 import threading
 import time
 
-from sgnet.core.probes import parse_l4, probe_tag
+from sgnet.core.probes import parse_answer, parse_l4, probe_tag
+from sgnet.core.witness import packet_key
 from sgnet.core.values import ICMP, ICMPV6, TCP, UDP
 from sgnet.kernel import netns, nflog, workers
 from sgnet.kernel.probe.packets import load_scapy, stamper
@@ -184,7 +185,7 @@ class _Worker:
 
     def on_log(self, ns, k, messages):
         for hook, value, prefix, payload in messages:
-            i = self.by_key.get(_logged_key(payload))
+            i = self.by_key.get(packet_key(payload))
             if i is None:
                 continue
             self.reports.append([i, k, hook, value, prefix])
@@ -197,40 +198,6 @@ class _Worker:
             self.shared.set(self.w, i, bit)
             if i in self.open_ and self.settled(i):
                 self.open_.discard(i)
-
-
-def _logged_key(payload: bytes):
-    """(family, source, tag) of a logged packet (the probe's own header: sgnet.core.probes
-    stamps the tag into the source port, the echo id, or the IPv4 id / IPv6 flow label)."""
-    if len(payload) < 28:
-        return None
-    if payload[0] >> 4 == 4:
-        hl, proto = (payload[0] & 0x0F) * 4, payload[9]
-        src = "%d.%d.%d.%d" % (payload[12], payload[13], payload[14], payload[15])
-        if proto in (TCP, UDP):
-            at = hl
-        elif proto == ICMP:
-            at = hl + 4
-        else:
-            return (4, src, (payload[4] << 8) | payload[5])
-    elif payload[0] >> 4 == 6 and len(payload) >= 48:
-        proto, src = payload[6], _v6(payload[8:24])
-        if proto in (TCP, UDP):
-            at = 40
-        elif proto == ICMPV6:
-            at = 44
-        else:
-            return (6, src, int.from_bytes(payload[1:4], "big") & 0xFFFFF)
-    else:
-        return None
-    if len(payload) < at + 2:
-        return None
-    return (payload[0] >> 4, src, (payload[at] << 8) | payload[at + 1])
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _v6(packed: bytes) -> str:
-    return str(ipaddress.IPv6Address(packed))
 
 
 def _work(specs, sent, watched, mine_watch, shared, w, timeout, capture, heard_here,
@@ -328,18 +295,13 @@ def _drain(me: _Worker, kind: str, ns: str, family, proto, sock):
                 if (ns, fam, probe_tag(data, fam)) in me.by_answer:
                     me.capture.append((time.time(), data))  # a probe, after our OUTPUT hook
                 continue
-            hit = _parse_ip(data, fam)
+            hit = parse_answer(data, fam)
         elif family == 4:
-            hit = _parse_ip(data, 4)
+            hit = parse_answer(data, 4)
         else:
             hit = parse_l4(data, proto, _canon(addr[0]), 6)
         if hit is not None:
             me.on_answer(ns, family or fam, hit, data)
-
-
-def _parse_ip(data: bytes, family: int):
-    from sgnet.core.probes import parse_answer
-    return parse_answer(data, family)
 
 
 def _interleaved(specs, sent) -> list:
@@ -441,8 +403,11 @@ def _gated(shared: _Shared, gate, start):
             while th.is_alive() and not (shared.ready() if step == "ready"
                                          else shared.sent_done()):
                 time.sleep(0.001)
-            if not th.is_alive():
-                break
+            if "error" in out or (step == "ready" and not th.is_alive() and
+                                  "outcomes" not in out):
+                break  # the answer tells the controller what went wrong
+            # (workers whose probes all settled may have ended already: the steps are
+            # said all the same, the controller waits for each)
             gate.say(step)
             gate.wait("go" if step == "ready" else "stop")
             shared.raise_flag(GO if step == "ready" else STOP)
