@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Differential testing at scale: many random labs per provider, every flow of each probed
-with real packets and compared with the reference evaluator. Needs root.
+with real packets and compared with the reference evaluator, verdict and deciding rule (the
+rule the kernel reported must be the one the evaluator names). Needs root.
 
     sudo .venv/bin/python -m scripts.differential --examples 200 [--provider huawei]
                                                      [--layered | --hosts 3]

@@ -89,7 +89,14 @@ class _Shared:
     def __init__(self, n: int, workers_n: int):
         self.n, self.w = n, workers_n
         self.head = self.CONTROL + self.SLOT.size * workers_n
-        self.mem = mmap.mmap(-1, self.head + n * workers_n)
+        # a mailbox per (writer, owner): the probes whose flags the writer set for the
+        # owner to look at again (a tail, then indices; each report is one, so 4 per probe
+        # is room enough; beyond it the owner looks at all its probes)
+        self.box_len = 4 * n + 16
+        self.boxes = self.head + n * workers_n
+        self.box_size = 8 + 4 * self.box_len
+        self.mem = mmap.mmap(-1, self.boxes + self.box_size * workers_n * workers_n)
+        self.seen = [0] * workers_n  # (each worker's own copy, after fork)
 
     def set(self, w: int, i: int, bit: int):
         at = self.head + w * self.n + i
@@ -122,6 +129,29 @@ class _Shared:
         slots = self.slots()
         return all(c >= t for _, _, c, t, _, _ in slots), max(d for *_, d in slots)
 
+    def tell(self, writer: int, owner: int, i: int):
+        """Let the owner of probe i know its flags changed (another worker heard it)."""
+        at = self.boxes + self.box_size * (writer * self.w + owner)
+        tail = struct.unpack_from("=q", self.mem, at)[0]
+        if tail < self.box_len:
+            struct.pack_into("=i", self.mem, at + 8 + 4 * tail, i)
+        struct.pack_into("=q", self.mem, at, tail + 1)  # written after its index
+
+    def mail(self, owner: int):
+        """The probes other workers told `owner` about since it last looked; None when a
+        mailbox overflowed (look at every probe)."""
+        out = []
+        for writer in range(self.w):
+            if writer == owner:
+                continue
+            at = self.boxes + self.box_size * (writer * self.w + owner)
+            tail = struct.unpack_from("=q", self.mem, at)[0]
+            if tail > self.box_len:
+                return None
+            start, self.seen[writer] = self.seen[writer], tail
+            out += struct.unpack_from(f"={tail - start}i", self.mem, at + 8 + 4 * start)
+        return out
+
     def flag(self, k: int) -> bool:
         return bool(self.mem[k])
 
@@ -134,8 +164,9 @@ GATED_GRACE = 30.0  # a gated run stops listening by itself this long after its 
 
 
 class _Worker:
-    def __init__(self, specs, sent, watched, shared, w, capture, heard_here=()):
+    def __init__(self, specs, sent, watched, shared, w, capture, heard_here=(), owner=None):
         self.specs = specs
+        self.owner = owner  # per probe: the worker that settles it
         self.heard_here = set(heard_here)  # namespaces listened to on this host
         self.shared = shared
         self.w = w
@@ -146,6 +177,8 @@ class _Worker:
         # not yet settled: own probes, and those another host sends to a namespace here
         self.watched = set(watched)
         self.open_ = set(sent) | self.watched
+        self.own = set(sent)
+        self.left_own = len(self.own)  # own probes not yet settled
         self.by_key = {(s.family, _canon(s.src_ip), s.tag): i for i, s in enumerate(specs)}
         self.by_answer = {(specs[i].ns, specs[i].family, specs[i].tag): i for i in sent}
 
@@ -165,9 +198,22 @@ class _Worker:
             (not s.dst_rules or s.dst_ns not in self.heard_here or f & DST_HEARD)
 
     def sweep(self):
-        """Settle what the flags now allow (reports may have come to another worker)."""
-        for i in [i for i in self.open_ if self.settled(i)]:
-            self.open_.discard(i)
+        """Settle what the flags now allow: the probes another worker heard of (its
+        reports came there), or, if a mailbox overflowed, every open one."""
+        told = self.shared.mail(self.w)
+        for i in list(self.open_) if told is None else told:
+            if i in self.open_ and self.settled(i):
+                self.close(i)
+
+    def close(self, i):
+        self.open_.discard(i)
+        if i in self.own:
+            self.left_own -= 1
+
+    def _set(self, i, bit):
+        self.shared.set(self.w, i, bit)
+        if self.owner is not None and self.owner[i] != self.w:
+            self.shared.tell(self.w, self.owner[i], i)
 
     def on_answer(self, ns, family, hit, data):
         i = self.by_answer.get((ns, family, hit[0]))
@@ -177,11 +223,11 @@ class _Worker:
         bit = ANSWERED
         if hit[1] == "error" and _canon(hit[2]) != _canon(self.specs[i].dst_ip):
             bit |= ROUTER_ERROR
-        self.shared.set(self.w, i, bit)
+        self._set(i, bit)
         if self.capture is not None:
             self.capture.append((time.time(), data))
-        if self.settled(i):
-            self.open_.discard(i)
+        if i in self.open_ and self.settled(i):
+            self.close(i)
 
     def on_log(self, ns, k, messages):
         for hook, value, prefix, payload in messages:
@@ -195,17 +241,17 @@ class _Worker:
                 bit |= SRC_HEARD
             if ns == s.dst_ns:
                 bit |= DST_HEARD
-            self.shared.set(self.w, i, bit)
+            self._set(i, bit)
             if i in self.open_ and self.settled(i):
-                self.open_.discard(i)
+                self.close(i)
 
 
 def _work(specs, sent, watched, mine_watch, shared, w, timeout, capture, heard_here,
-          gated=False):
+          owner, gated=False):
     """One worker: listen in `mine_watch`, send the probes `sent`, until every worker's
     probes (and those `watched`, sent by another host) are settled or the last deadline
     has passed; gated (over several hosts), send only on the go, listen until the stop."""
-    me = _Worker(specs, sent, watched, shared, w, capture, heard_here)
+    me = _Worker(specs, sent, watched, shared, w, capture, heard_here, owner)
     ep = select.epoll()
     socks, raw, opened = {}, {}, []
     try:
@@ -228,7 +274,6 @@ def _work(specs, sent, watched, mine_watch, shared, w, timeout, capture, heard_h
         # every worker is listening before any sends: wait for all to be ready (and, in a
         # gated run, for every host's workers: the go)
         total = len(me.open_)
-        own = set(sent)
         shared.progress(w, 0, len(sent), 0, total, time.monotonic() + 3600)
         while not shared.ready() or (gated and not shared.flag(GO)):
             time.sleep(0.001)
@@ -254,8 +299,7 @@ def _work(specs, sent, watched, mine_watch, shared, w, timeout, capture, heard_h
             if queue:
                 continue
             me.sweep()
-            left_own = sum(1 for i in me.open_ if i in own)
-            shared.progress(w, len(sent) - left_own, len(sent), total - len(me.open_), total,
+            shared.progress(w, len(sent) - me.left_own, len(sent), total - len(me.open_), total,
                             deadline)
             done, last = shared.all_done()
             if gated:  # another host may still send to the namespaces listened to here
@@ -346,12 +390,16 @@ def collect(specs: list, sent: list, watch_ns: list, timeout: float,
     for i, s in enumerate(specs):
         if i not in sent_set and where.get(s.dst_ns) is not None:
             plan[where[s.dst_ns]][1].append(i)
+    owner = [0] * len(specs)  # the worker that settles each probe
+    for w, (own, watched) in enumerate(plan):
+        for i in own + watched:
+            owner[i] = w
     # a worker's facts go through a file: a pipe would hold the worker until this process
     # (whose evaluator judges meanwhile, holding the GIL) has read them all
     with tempfile.TemporaryDirectory(prefix="sgnet-probe-") as where_to:
         def work(w, report):
             facts = _work(specs, plan[w][0], plan[w][1], owned[w][1], shared, w, timeout,
-                          capture, watch_ns, gate is not None)
+                          capture, watch_ns, owner, gate is not None)
             path = os.path.join(where_to, str(w))
             with open(path, "wb") as f:
                 pickle.dump(facts, f, protocol=pickle.HIGHEST_PROTOCOL)
