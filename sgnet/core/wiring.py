@@ -47,6 +47,10 @@ COMMON_SYSCTLS = {
     # ICMP errors are rate-limited per destination: a burst of UDP probes to closed ports
     # would get only some port-unreachables back, which looks like a silent drop.
     "net.ipv4.icmp_ratelimit": 0, "net.ipv6.icmp.ratelimit": 0,
+    # ... and by a token bucket per namespace (icmp_global_allow), which in a fresh
+    # namespace can refuse the very first error (seen: OutRateLimitGlobal 1 on an external,
+    # its first UDP probe lost). No ICMP type is rate-limited at all (the ratemasks empty).
+    "net.ipv4.icmp_ratemask": 0, "net.ipv6.icmp.ratemask": "",
     "net.ipv4.ping_group_range": "0 2147483647",
 }
 HOST_SYSCTLS = {  # instances and externals are hosts, not routers

@@ -147,7 +147,7 @@ def sysctl(values: dict):
     guard.assert_not_host()
     for key, value in values.items():
         with open("/proc/sys/" + key.replace(".", "/"), "w") as f:
-            f.write(str(value))
+            f.write(f"{value}\n")  # a line, as `sysctl -w` writes it ("" empties a list)
 
 
 def enable_ipv6(ifname: str):

@@ -4,8 +4,8 @@ A netlink socket (NETLINK_NETFILTER) opened inside a namespace and bound to sgne
 group (sgnet.core.witness.LOG_GROUP) receives every packet a lab rule there logged, with its
 mark; the messages are parsed by sgnet.core.witness. pyroute2 has no nfnetlink_log client,
 so the few messages needed are written here (linux/netfilter/nfnetlink_log.h).
-One socket binds a group per namespace: a second listener gets EBUSY (sgnet.kernel.probe
-takes the lab's probe lock first, so two probe runs of one lab never compete).
+One socket binds a group per namespace: a second listener gets EBUSY (a probe run holds
+the lab's lock, sgnet.state.locked, so two runs of one lab never compete).
 """
 
 from __future__ import annotations

@@ -223,3 +223,27 @@ def test_a_gated_run_says_every_step_even_when_its_workers_ended_first():
     with pytest.raises(RuntimeError):
         witnessed._gated(witnessed._Shared(1, 1), gate, broken)
     assert gate.said == []  # the answer says what went wrong
+
+
+def _snmp(ns):
+    def read():
+        lines = [ln.split() for ln in open("/proc/thread-self/net/snmp")]
+        return {a + b: int(v) for names, values in zip(lines[::2], lines[1::2])
+                for a, b, v in zip([names[0]] * len(names), names[1:], values[1:])}
+    return netns.call(ns, read)
+
+
+def test_no_icmp_error_is_rate_limited_in_a_lab(sgnet_lab):
+    """A port-unreachable refused by a rate limiter is an answer lost: in a fresh namespace
+    the kernel's global ICMP token bucket once refused an external's very first one (its
+    first UDP probe then looked lost). No ICMP type is rate-limited in a lab namespace, and
+    the kernel's own counters say none was."""
+    lab = sgnet_lab(witness_lab("twrl"))
+    for name in ("internet", "web1"):
+        assert lab.exec(name, ["cat", "/proc/sys/net/ipv4/icmp_ratemask"]).stdout.strip() == "0"
+        assert lab.exec(name, ["cat", "/proc/sys/net/ipv6/icmp/ratemask"]).stdout.strip() == ""
+    m = lab.matrix(ports=[f"udp/{p}" for p in range(5300, 5340)])
+    assert m["summary"]["wrong"] == 0 and "lost" not in m["summary"]
+    counters = _snmp(lab.session.ns_of("internet"))  # every instance's UDP reaches it
+    assert counters["Icmp:OutDestUnreachs"] >= 40 * 4
+    assert counters["Icmp:OutRateLimitGlobal"] == 0 and counters["Icmp:OutRateLimitHost"] == 0

@@ -83,7 +83,9 @@ class _Shared:
     worker, and per worker a slot: its own probes settled / to settle, all its probes
     (with those it only watches for) settled / to settle, its deadline, whether its sockets
     are open. Two control bytes: go (a gated run may send) and stop (stop listening)."""
-    SLOT = struct.Struct("=iiiiid")
+    # Every field is 8-byte aligned and 8 bytes wide, so that each is written and read in
+    # one piece (a field read while another process writes it is never half old, half new).
+    SLOT = struct.Struct("=qqqqqd")
     CONTROL = 8
 
     def __init__(self, n: int, workers_n: int):
@@ -93,8 +95,8 @@ class _Shared:
         # owner to look at again (a tail, then indices; each report is one, so 4 per probe
         # is room enough; beyond it the owner looks at all its probes)
         self.box_len = 4 * n + 16
-        self.boxes = self.head + n * workers_n
-        self.box_size = 8 + 4 * self.box_len
+        self.boxes = _aligned(self.head + n * workers_n)
+        self.box_size = _aligned(8 + 4 * self.box_len)
         self.mem = mmap.mmap(-1, self.boxes + self.box_size * workers_n * workers_n)
         self.seen = [0] * workers_n  # (each worker's own copy, after fork)
 
@@ -148,6 +150,8 @@ class _Shared:
             tail = struct.unpack_from("=q", self.mem, at)[0]
             if tail > self.box_len:
                 return None
+            if tail <= self.seen[writer]:
+                continue
             start, self.seen[writer] = self.seen[writer], tail
             out += struct.unpack_from(f"={tail - start}i", self.mem, at + 8 + 4 * start)
         return out
@@ -157,6 +161,10 @@ class _Shared:
 
     def raise_flag(self, k: int):
         self.mem[k] = 1
+
+
+def _aligned(offset: int) -> int:
+    return -(-offset // 8) * 8
 
 
 GO, STOP = 0, 1  # the control bytes
