@@ -177,3 +177,24 @@ def test_run_options():
     for timeout, jobs in ((0, None), (float("nan"), None), (True, None), (1, 0), (1, 2.0)):
         with pytest.raises(LabError):
             flows.check_run(timeout, jobs, bounds)
+
+
+def test_a_tracked_session_names_the_rule_that_admitted_it():
+    from sgnet.core import witness
+    from sgnet.core.ctentry import parse_line
+    lab = _lab(_raw())
+    ev = Evaluator(lab)
+    web1 = lab.instance("web1")
+    entry = ev.decision_list(web1.primary, "ingress").entries[0]
+    mark = witness.entry_mark("ingress", 0, 0)
+    line = (f"tcp      6 431999 ESTABLISHED src=203.0.113.10 dst={web1.primary.ip} "
+            f"sport=40000 dport=22 src={web1.primary.ip} dst=203.0.113.10 sport=22 "
+            f"dport=40000 [ASSURED] mark={mark} use=1")
+    e = parse_line(line, 4)
+    assert e.mark == mark
+    rec = flows.session_record(lab, ev, web1, e)
+    assert rec["state"] == "ESTABLISHED" and rec["dport"] == 22
+    assert (rec["admitted_by"]["group"], rec["admitted_by"]["rule"]) == (entry.group,
+                                                                         entry.rule)
+    unmarked = parse_line(line.replace(f"mark={mark}", "mark=0"), 4)
+    assert flows.session_record(lab, ev, web1, unmarked)["admitted_by"] is None
