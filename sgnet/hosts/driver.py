@@ -437,7 +437,15 @@ class Drivers:
         host its source runs on and listened for on every host either end runs on (each
         host's gateway hears what crosses VPCs), all hosts at once: per probe (answer,
         reports) with the reports of every host. What was sent and received is written
-        to `pcap`."""
+        to `pcap`. A one-host lab is this machine's alone: no plan per host."""
+        if not self.lab.hosts:  # this machine sends and hears everything
+            ns = {gw_ns(self.lab.name)} | {s.ns for s in specs if s.src_rules} | \
+                {s.dst_ns for s in specs if s.dst_rules}
+            got = self.here.probe(specs, list(range(len(specs))), sorted(ns), timeout, jobs,
+                                  pcap is not None, progress)
+            packets = [(t, bytes.fromhex(d)) for t, d in got["packets"]]
+            self._write_pcap(pcap, packets)
+            return list(zip(got["answers"], got["reports"]))
         sent, watched = {}, {}
         for i, (src, dst) in enumerate(ends):
             h = self.lab.host_of(src)
@@ -458,22 +466,18 @@ class Drivers:
             local = {i: k for k, i in enumerate(ii)}
             mine = [local[i] for i in sent.get(h, [])]
             calls[h] = ([specs[i] for i in ii], mine, sorted(ns))
-        if self.lab.hosts:  # several hosts: in step (_gated_probe)
-            runs = {}
-            try:
-                for h, (ss, mine, ns) in calls.items():
-                    runs[h] = self.by_host[h].start_probe(ss, mine, ns, timeout, jobs,
-                                                          pcap is not None)
-            except BaseException:
-                for r in runs.values():
-                    r.kill()
-                raise
-            answers = _gated_probe(runs)
-            if step:
-                step(len(specs))
-        else:  # this machine: no flow at all is no call
-            answers = {h: self.by_host[h].probe(ss, mine, ns, timeout, jobs, pcap is not None,
-                                                step) for h, (ss, mine, ns) in calls.items()}
+        runs = {}  # several hosts: in step (_gated_probe)
+        try:
+            for h, (ss, mine, ns) in calls.items():
+                runs[h] = self.by_host[h].start_probe(ss, mine, ns, timeout, jobs,
+                                                      pcap is not None)
+        except BaseException:
+            for r in runs.values():
+                r.kill()
+            raise
+        answers = _gated_probe(runs)
+        if step:
+            step(len(specs))
         facts = [[None, []] for _ in specs]
         packets = []
         for h, ii in watched.items():
@@ -483,12 +487,16 @@ class Drivers:
                     facts[i][0] = got["answers"][k]
                 facts[i][1] += got["reports"][k]
             packets += [(t, bytes.fromhex(d)) for t, d in got["packets"]]
+        self._write_pcap(pcap, packets)
+        return facts
+
+    @staticmethod
+    def _write_pcap(pcap, packets):
         if pcap:
             try:
                 probe_send.write_pcap(pcap, packets)
             except OSError as e:  # checked before probing; the disk may still fill up
                 raise EnvError(f"--pcap {pcap}: cannot write: {e.strerror or e}") from None
-        return facts
 
     def transport_names(self) -> dict:
         """host -> how its agent is reached."""

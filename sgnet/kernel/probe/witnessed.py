@@ -18,6 +18,7 @@ in the core.
 from __future__ import annotations
 
 import functools
+import gc
 import ipaddress
 import mmap
 import os
@@ -377,10 +378,7 @@ def collect(specs: list, sent: list, watch_ns: list, timeout: float,
     for; those not in `sent` are sent by another host. -> {"answers": [per probe: (kind,
     source, extra) or None], "reports": [per probe: [(namespace, hook, mark, prefix)]],
     "packets": [(time, hex)]}."""
-    sources = []
-    for i in sent:
-        if specs[i].ns not in sources:
-            sources.append(specs[i].ns)
+    sources = list(dict.fromkeys(specs[i].ns for i in sent))  # in order, once each
     n = max(1, min(workers_n or os.cpu_count() or 1, len(sources) or 1))
     owned = [([], []) for _ in range(n)]
     for k, ns in enumerate(sources):
@@ -413,11 +411,17 @@ def collect(specs: list, sent: list, watch_ns: list, timeout: float,
                 pickle.dump(facts, f, protocol=pickle.HIGHEST_PROTOCOL)
             return path
 
-        if gate is None:
-            outcomes = workers.in_children(list(range(n)), work, n)
-        else:
-            outcomes = _gated(shared, gate,
-                              lambda: workers.in_children(list(range(n)), work, n))
+        # what exists now is the workers' too (forked): frozen, the collector of a worker
+        # leaves it alone instead of touching, hence copying, every page of it
+        gc.freeze()
+        try:
+            if gate is None:
+                outcomes = workers.in_children(list(range(n)), work, n)
+            else:
+                outcomes = _gated(shared, gate,
+                                  lambda: workers.in_children(list(range(n)), work, n))
+        finally:
+            gc.unfreeze()
         err = workers.first_error(outcomes)
         if err is not None:
             from sgnet.core.errors import EnvError
@@ -435,7 +439,7 @@ def collect(specs: list, sent: list, watch_ns: list, timeout: float,
         for i, why in result["unsent"]:
             answers[i] = ["unsent", why, 0]
         for i, k, hook, value, prefix in result["reports"]:
-            reports[i].append([watch_ns[k], hook, value, prefix])
+            reports[i].append((watch_ns[k], hook, value, prefix))
         packets += result["packets"]
     return {"answers": answers, "reports": reports, "packets": packets}
 
@@ -482,20 +486,21 @@ def run(specs: list, sent: list, watch_ns: list, timeout: float = 1.0, jobs: int
     every namespace of `watch_ns`); progress(n) is told of each round's probes. Probes
     only watched for (sent by another host) are all in one round."""
     load_scapy()
-    sources = []
-    for i in sent:
-        if specs[i].ns not in sources:
-            sources.append(specs[i].ns)
+    sources = list(dict.fromkeys(specs[i].ns for i in sent))  # in order, once each
     jobs = jobs or DEFAULT_JOBS
     sent_set = set(sent)
     watched_only = len(sent_set) < len(specs) or gate is not None
     rounds = [sources] if watched_only else \
         [sources[k:k + jobs] for k in range(0, len(sources), jobs)] or [[]]
+    if len(rounds) == 1:  # the usual case: every probe in one round, no re-indexing
+        got = collect(specs, sent, watch_ns, timeout, capture, gate=gate)
+        if progress:
+            progress(len(sent))
+        return got
     out = {"answers": [None] * len(specs), "reports": [[] for _ in specs], "packets": []}
     for chunk in rounds:
         mine = set(chunk)
-        idx = list(range(len(specs))) if len(rounds) == 1 else \
-            [i for i in range(len(specs)) if specs[i].ns in mine]
+        idx = [i for i in range(len(specs)) if specs[i].ns in mine]
         local = {i: k for k, i in enumerate(idx)}
         got = collect([specs[i] for i in idx], [local[i] for i in sent if i in local],
                       watch_ns, timeout, capture, gate=gate)
