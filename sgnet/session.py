@@ -348,7 +348,7 @@ class LabSession:
                            f.family, tcp_flags, dst_ns=self.ns_of(f.dst),
                            src_rules=lab.instance(f.src) is not None,
                            dst_rules=lab.instance(f.dst) is not None) for f in fl]
-        assign_tags(specs)
+        state.next_tags(lab.name, lambda start: assign_tags(specs, start))
         ends = [(f.src, f.dst) for f in fl]
         # the evaluator judges while the probes are out (its thread waits on workers)
         probing = _Background(lambda: self.drivers.probe(specs, ends, timeout, jobs, pcap,

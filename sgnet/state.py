@@ -61,6 +61,23 @@ def save(name: str, source: str, text: str, status: str, namespaces: list):
         "namespaces": namespaces, "updated": time.time()}, indent=1))
 
 
+def next_tags(name: str, run) -> None:
+    """Under the lab's lock: run(start) -> the start of the next run's probe tags
+    (sgnet.core.probes.assign_tags), kept in the lab's directory so that runs of separate
+    commands do not reuse each other's tags either (None at first: a random start)."""
+    path = os.path.join(lab_dir(name), "tags")
+    try:
+        with open(path, encoding="utf-8") as f:
+            start = int(f.read().strip())
+    except (OSError, ValueError):
+        start = None
+    nxt = run(start)
+    try:
+        _atomic_write(path, str(nxt))
+    except OSError:  # a lab whose directory went (taken down meanwhile): nothing to keep
+        pass
+
+
 def load(name: str):
     try:
         with open(os.path.join(lab_dir(name), "state.json"), encoding="utf-8") as f:
@@ -72,13 +89,13 @@ def load(name: str):
         return None
 
 
-_TEMP = re.compile(r"^(state\.json|lab\.yaml)\.tmp[0-9]+$")  # _atomic_write's, if killed
+_TEMP = re.compile(r"^(state\.json|lab\.yaml|tags)\.tmp[0-9]+$")  # _atomic_write's, if killed
 
 
 def forget(name: str):
     """Drop the lab's state (under its lock: the lock and the directory go on release)."""
     d = lab_dir(name)
-    for fn in ("state.json", "lab.yaml"):
+    for fn in ("state.json", "lab.yaml", "tags"):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(os.path.join(d, fn))
     with contextlib.suppress(FileNotFoundError):

@@ -82,12 +82,13 @@ LAYER_MIN = int(os.environ.get("SGNET_LAYER_MIN", "64"))
 MERGE_MIN = int(os.environ.get("SGNET_MERGE_MIN", "4"))
 
 
-def _witness(code_mark: int, verdict: str, value=None) -> list:
+def _witness(code_mark: int, verdict: str, value=None, admits: bool = None) -> list:
     """The statements that report a decision: the mark (a number, or a map lookup that
-    gives the deciding entry's), kept on an admitted session, then the log."""
+    gives the deciding entry's), kept on the session it admits (`admits`: an accept that
+    opens one; not the stateful shortcut, whose session keeps its own), then the log."""
     meta_mark = {"meta": {"key": "mark"}}
     out = [{"mangle": {"key": meta_mark, "value": code_mark if value is None else value}}]
-    if verdict == "allow":
+    if verdict == "allow" if admits is None else admits:
         out.append({"mangle": {"key": {"ct": {"key": "mark"}}, "value": meta_mark}})
     out.append({"log": {"prefix": witness.PREFIX[verdict], "group": witness.LOG_GROUP,
                         "snaplen": witness.SNAPLEN}})
@@ -177,7 +178,16 @@ class Compiler:
                                                   policy="drop")}})
             ct = {"ct": {"key": "state"}}
             cmds.append(self._rule(base, [_m(ct, ["established", "related"], "in"),
+                                          _m({"ct": {"key": "direction"}}, "reply"),
                                           {"accept": None}], "stateful: replies pass"))
+            # a packet of a session already tracked, in its own direction, passes too: the
+            # stateful shortcut, which reports itself like any rule
+            shortcut = witness.mark("ingress" if hook == "input" else "egress",
+                                    witness.ANY_ENI, witness.ESTABLISHED)
+            cmds.append(self._rule(base, [_m(ct, ["established", "related"], "in"),
+                                          *_witness(shortcut, "allow", admits=False),
+                                          {"accept": None}],
+                                   "stateful: a tracked session's packets pass"))
             stateful = witness.mark("ingress" if hook == "input" else "egress",
                                     witness.ANY_ENI, witness.STATEFUL)
             cmds.append(self._rule(base, [_m(ct, "invalid", "in"), {"counter": None},

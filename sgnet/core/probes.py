@@ -47,18 +47,28 @@ class ProbeResult:
 TAGS = (20000, 65000)  # tags are source ports: above the well-known and registered ones
 
 
-def assign_tags(specs: list, rng=random):
+def assign_tags(specs: list, start: int = None, rng=random) -> int:
     """Give each probe a tag unique among the probes of its source namespace and family,
-    so an answer, and a rule's report of the probe, tell which probe they are about."""
+    so an answer, and a rule's report of the probe, tell which probe they are about. Each
+    source's tags are the next ones from `start` (in a random order), so that a run does
+    not reuse the tags, hence the connections, of the runs just before it: a probe on a
+    tuple conntrack still tracks would pass as part of that session (random start if
+    None). -> where the next run should start."""
+    span = TAGS[1] - TAGS[0]
+    start = rng.randrange(span) if start is None else start % span
     by_source = {}
     for s in specs:
         by_source.setdefault((s.ns, s.family), []).append(s)
+    most = max((len(g) for g in by_source.values()), default=0)
+    if most > span:
+        raise ValueError(f"{most} probes from one source: at most {span} per source and "
+                         "family")
     for group in by_source.values():
-        if len(group) > TAGS[1] - TAGS[0]:
-            raise ValueError(f"{len(group)} probes from {group[0].ns}: at most "
-                             f"{TAGS[1] - TAGS[0]} per source and family")
-        for s, tag in zip(group, rng.sample(range(*TAGS), len(group))):
-            s.tag = tag
+        offsets = list(range(len(group)))
+        rng.shuffle(offsets)
+        for s, k in zip(group, offsets):
+            s.tag = TAGS[0] + (start + k) % span
+    return (start + most) % span
 
 
 def checksum(data: bytes) -> int:

@@ -30,7 +30,7 @@ SNAPLEN = 80  # bytes of each packet copied to the listener: IP header and ports
 OURS, INGRESS = 1 << 31, 1 << 30
 ENI_SHIFT, ENI_MASK = 26, 0xF
 CODE_MASK = (1 << 26) - 1
-DEFAULT, STATEFUL, ROUTE = CODE_MASK, CODE_MASK - 1, CODE_MASK - 2
+DEFAULT, STATEFUL, ROUTE, ESTABLISHED = CODE_MASK, CODE_MASK - 1, CODE_MASK - 2, CODE_MASK - 3
 ANY_ENI = ENI_MASK  # rules before the per-ENI dispatch (the stateful drop)
 
 
@@ -62,6 +62,9 @@ class Witnessed:
         if self.code == STATEFUL:
             return {"direction": self.direction, "group": None, "rule": None,
                     "why": STATEFUL_WHY}
+        if self.code == ESTABLISHED:
+            return {"direction": self.direction, "group": None, "rule": None,
+                    "why": ESTABLISHED_WHY}
         inst = lab.instance(endpoint)
         if inst is None or self.eni_index is None or self.eni_index >= len(inst.enis):
             return {"direction": self.direction, "group": None, "rule": None,
@@ -93,6 +96,8 @@ def decode(ns: str, value: int, hook: int) -> Optional[Witnessed]:
 
 STATEFUL_WHY = ("stateful: a segment of no connection (a TCP segment without SYN) is dropped "
                 "as invalid; only a SYN opens a connection")
+ESTABLISHED_WHY = ("stateful: a packet of a session already tracked passes, whatever the "
+                   "rules (the stateful shortcut)")
 PREFIX = {"allow": "sgnet+", "deny": "sgnet-"}  # the log prefix says what the rule did
 
 # nfnetlink_log, from linux/netfilter/nfnetlink_log.h

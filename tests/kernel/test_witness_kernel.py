@@ -247,3 +247,39 @@ def test_no_icmp_error_is_rate_limited_in_a_lab(sgnet_lab):
     counters = _snmp(lab.session.ns_of("internet"))  # every instance's UDP reaches it
     assert counters["Icmp:OutDestUnreachs"] >= 40 * 4
     assert counters["Icmp:OutRateLimitGlobal"] == 0 and counters["Icmp:OutRateLimitHost"] == 0
+
+
+def test_a_probe_on_a_tracked_sessions_tuple_is_witnessed_as_the_stateful_shortcut(sgnet_lab):
+    """The same ICMP echo twice (the same tag) while conntrack remembers the first: the
+    second passes as part of the first's session, and the kernel says so: the stateful
+    shortcut, not the rule. (sgnet's own runs do not reuse each other's tags:
+    state.next_tags.)"""
+    from sgnet.core import witness
+    from sgnet.core.probes import ProbeSpec
+    from sgnet.kernel.probe import witnessed
+    lab = sgnet_lab({
+        "name": "twse", "provider": "huawei",
+        "vpcs": [{"name": "v", "cidr": "10.0.0.0/16", "subnets": [
+            {"name": "s", "cidr": "10.0.1.0/24"}]}],
+        "security_groups": [{"name": "g", "default_rules": False, "rules": [
+            {"direction": "ingress", "action": "allow", "protocol": "icmp",
+             "remote": "10.0.0.0/8"},
+            {"direction": "egress", "action": "allow", "protocol": "all"}]}],
+        "instances": [{"name": "a", "subnet": "s", "security_groups": ["g"]},
+                      {"name": "b", "subnet": "s", "security_groups": ["g"]}]})
+    s = lab.session
+    a, b = (str(lab.lab.instance(n).primary.ip) for n in ("a", "b"))
+    spec = ProbeSpec(s.ns_of("a"), a, b, 1, None, 4, "S", tag=45678, dst_ns=s.ns_of("b"),
+                     src_rules=True, dst_rules=True)
+    watch = sorted({s.ns_of("a"), s.ns_of("b")})
+    judge = witness.Judge(lab.lab, s.evaluator)
+    seen = []
+    for _ in range(2):
+        got = witnessed.run([spec], [0], watch, timeout=1.0)
+        seen.append(judge.judge(spec, got["answers"][0], got["reports"][0], ("a", "b")))
+    first, second = seen
+    assert (first.observed, first.observed_by["group"], first.observed_by["rule"]) == \
+        ("allow", "g", 0)
+    assert second.observed == "allow" and second.observed_by["group"] is None
+    assert second.observed_by["why"] == witness.ESTABLISHED_WHY
+    assert second.observed_by["direction"] == "ingress"

@@ -43,7 +43,9 @@ def test_structure_established_first_then_invalid_nd_loopback_dispatch():
     assert [list(c) for c in cmds[:3]] == [["add"], ["delete"], ["add"]]
     for base in ("input", "output"):
         rules = _rules(rs, base)
-        assert [r["comment"] for r in rules] == ["stateful: replies pass", "no connection: drop",
+        assert [r["comment"] for r in rules] == ["stateful: replies pass",
+                                                 "stateful: a tracked session's packets pass",
+                                                 "no connection: drop",
                                                  "IPv6 neighbour discovery", "loopback",
                                                  "per-ENI dispatch"]
         vmap = rules[-1]["expr"][0]["vmap"]["data"]["set"]

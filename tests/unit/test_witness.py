@@ -250,8 +250,29 @@ def test_the_compiled_rules_carry_their_marks():
     assert witness.mark("ingress", 0, witness.DEFAULT) in marks
     logs = [x["log"] for r in rules for x in r["expr"] if "log" in x]
     assert logs and all(x["group"] == witness.LOG_GROUP for x in logs)
-    # an accepting rule keeps its mark on the session
+    # an accepting rule keeps its mark on the session it admits; the stateful shortcut
+    # reports itself but leaves the session's own mark alone
+    def keeps(r):
+        return any("mangle" in x and x["mangle"]["key"] == {"ct": {"key": "mark"}}
+                   for x in r["expr"])
     accepts = [r for r in rules if {"accept": None} in r["expr"] and
-               any("log" in x for x in r["expr"])]
-    assert accepts and all(any("mangle" in x and x["mangle"]["key"] == {"ct": {"key": "mark"}}
-                               for x in r["expr"]) for r in accepts)
+               any("log" in x for x in r["expr"]) and r["chain"] not in ("input", "output")]
+    assert accepts and all(keeps(r) for r in accepts)
+    shortcut = [r for r in rules if r["comment"] == "stateful: a tracked session's packets pass"]
+    assert len(shortcut) == 2 and not any(keeps(r) for r in shortcut)
+    assert witness.mark("ingress", witness.ANY_ENI, witness.ESTABLISHED) in marks
+
+
+def test_tags_are_unique_per_source_and_do_not_repeat_the_last_run():
+    from sgnet.core.probes import TAGS, assign_tags
+    specs = [ProbeSpec(f"ns{k % 3}", "10.0.1.2", "10.0.1.3", 6, 22, 4) for k in range(30)]
+    nxt = assign_tags(specs, 100)
+    assert nxt == 110  # each source sent 10
+    for ns in ("ns0", "ns1", "ns2"):
+        tags = [s.tag for s in specs if s.ns == ns]
+        assert sorted(tags) == list(range(TAGS[0] + 100, TAGS[0] + 110))
+    first = {s.tag for s in specs}
+    assign_tags(specs, nxt)
+    assert not first & {s.tag for s in specs}  # the next run's tags are others
+    span = TAGS[1] - TAGS[0]
+    assert assign_tags(specs[:1], span - 1) == 0 and specs[0].tag == TAGS[1] - 1  # wraps
