@@ -7,8 +7,6 @@ host's agent over several), the state on disk from sgnet.state.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import hashlib
 import os
 import re
@@ -28,20 +26,6 @@ from sgnet.core import labspec
 from sgnet.io import labfile
 
 HERE = LocalDriver()  # this machine: what a lab left here when its state is lost
-
-
-@contextlib.contextmanager
-def _no_gc():
-    """A probe run makes a few objects per flow and frees none of them until it ends: the
-    cyclic collector would walk the growing heap again and again for nothing (it cost a
-    large matrix a tenth of its time). It runs again after."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 class _Background:
@@ -335,7 +319,7 @@ class LabSession:
         §3), all probed at once, TCP with these flags (flows.with_tcp_flags)."""
         flows.check_run(timeout, jobs, labspec.RUN_BOUNDS)
         fl = [flows.flow_of(self.evaluator, *f) for f in flow_list]  # refused: nothing sent
-        with state.locked(self.lab.name), _no_gc():  # never interleaved with a change
+        with state.locked(self.lab.name), labspec.building():  # never beside a change
             return self._verdicts(flow_list, timeout, tcp_flags, progress, pcap, jobs, fl)
 
     def _verdicts(self, flow_list, timeout, tcp_flags="S", progress=None, pcap=None,

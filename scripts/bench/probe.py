@@ -29,7 +29,8 @@ from scripts.bench.labs import probe_lab
 from sgnet.core import flows
 from sgnet.core.probes import ProbeResult, ProbeSpec
 from sgnet.kernel.probe import send
-from sgnet.session import LabSession, _no_gc
+from sgnet.core.labspec import building
+from sgnet.session import LabSession
 
 PORTS = ["tcp/22", "tcp/80", "udp/53", "icmp"]
 
@@ -38,7 +39,7 @@ def timeout_matrix(sess, timeout):
     """The matrix as sgnet probed it before witnessing: the same flows, expectations and
     records, the probes sent by one forked child per source that waits out the timeout
     for whatever did not answer (sgnet.kernel.probe.send.run)."""
-    with _no_gc():  # as sgnet's own runs: the comparison is of the probing
+    with building():  # no garbage collection, as sgnet's own runs: probing is compared
         return _timeout_matrix(sess, timeout)
 
 

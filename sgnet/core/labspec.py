@@ -110,7 +110,8 @@ def building():
     """Reading a lab makes many objects that all live on (nodes, then the model): the cyclic
     garbage collector would walk every live object again and again, for no garbage (none of
     them forms a cycle), a tenth of the time of a lab of 10,000 instances and growing with
-    it. Off while building, as it was after."""
+    it. Off while building, as it was after. (A probe run's records are the same case:
+    sgnet.session holds this around one.)"""
     was = gc.isenabled()
     gc.disable()
     try:
