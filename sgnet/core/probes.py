@@ -187,31 +187,29 @@ def parse_l4(l4: bytes, proto: int, src: str, family: int):
 
 
 def probe_tag(data: bytes, family: int):
-    """The tag of one of our own probes (as it leaves), or None."""
-    try:
-        return _quoted_tag(data, family)[0]
-    except (struct.error, IndexError):
-        return None
+    """The tag of one of our probes, from its own header (as it leaves, as a rule logs it,
+    as an ICMP error quotes it), or None: the source port (TCP, UDP), the echo id (ICMP,
+    ICMPv6), else the IPv4 id or the IPv6 flow label, where Stamper.build puts it. The
+    one reader of a tag."""
+    if family == 4:
+        if len(data) < 20:
+            return None
+        hl, proto, ident = (data[0] & 0x0F) * 4, data[9], (data[4] << 8) | data[5]
+    else:
+        if len(data) < 40:
+            return None
+        hl, proto = 40, data[6]
+        ident = int.from_bytes(data[1:4], "big") & 0xFFFFF  # flow label
+    if proto in (TCP, UDP) and len(data) >= hl + 2:
+        return (data[hl] << 8) | data[hl + 1]  # our source port
+    if proto in (ICMP, ICMPV6) and len(data) >= hl + 6:
+        return (data[hl + 4] << 8) | data[hl + 5]  # our echo id
+    return ident
 
 
 def _quoted_tag(inner: bytes, family: int):
     """The tag of the probe an ICMP error quotes."""
-    if family == 4:
-        if len(inner) < 20:
-            return (None,)
-        hl = (inner[0] & 0x0F) * 4
-        proto, ident = inner[9], struct.unpack_from("!H", inner, 4)[0]
-    else:
-        if len(inner) < 40:
-            return (None,)
-        hl, proto = 40, inner[6]
-        ident = struct.unpack_from("!I", inner, 0)[0] & 0xFFFFF  # flow label
-    l4 = inner[hl:]
-    if proto in (TCP, UDP) and len(l4) >= 2:
-        return (struct.unpack_from("!H", l4, 0)[0],)  # our source port
-    if proto in (ICMP, ICMPV6) and len(l4) >= 6:
-        return (struct.unpack_from("!H", l4, 4)[0],)  # our echo id
-    return (ident,)
+    return (probe_tag(inner, family),)
 
 
 def classify_answer(spec: ProbeSpec, answer) -> ProbeResult:

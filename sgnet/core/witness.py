@@ -22,8 +22,7 @@ import struct
 from dataclasses import dataclass
 from typing import Optional
 
-from sgnet.core.probes import ProbeResult, ProbeSpec, classify_answer
-from sgnet.core.values import ICMP, ICMPV6, TCP, UDP
+from sgnet.core.probes import ProbeResult, ProbeSpec, classify_answer, probe_tag
 
 LOG_GROUP = 7  # the NFLOG group every lab rule logs to (per namespace)
 SNAPLEN = 80  # bytes of each packet copied to the listener: IP header and ports
@@ -141,33 +140,16 @@ def parse_messages(data: bytes):
 
 
 def packet_key(payload: bytes):
-    """(family, source address, tag) of a logged probe, or None: the probe's own header
-    (sgnet.core.probes stamps the tag into the source port, the echo id, or the IPv4 id /
-    IPv6 flow label)."""
-    if len(payload) < 28:
-        return None
-    if payload[0] >> 4 == 4:
-        hl, proto = (payload[0] & 0x0F) * 4, payload[9]
+    """(family, source address, tag) of a logged probe, or None (too short to be one):
+    the tag read by sgnet.core.probes.probe_tag, as the probe was stamped."""
+    version = payload[0] >> 4 if payload else 0
+    if version == 4 and len(payload) >= 28:
         src = "%d.%d.%d.%d" % (payload[12], payload[13], payload[14], payload[15])
-        if proto in (TCP, UDP):
-            at = hl
-        elif proto == ICMP:
-            at = hl + 4
-        else:
-            return (4, src, (payload[4] << 8) | payload[5])
-    elif payload[0] >> 4 == 6 and len(payload) >= 48:
-        proto, src = payload[6], _v6(payload[8:24])
-        if proto in (TCP, UDP):
-            at = 40
-        elif proto == ICMPV6:
-            at = 44
-        else:
-            return (6, src, int.from_bytes(payload[1:4], "big") & 0xFFFFF)
+    elif version == 6 and len(payload) >= 48:
+        src = _v6(payload[8:24])
     else:
         return None
-    if len(payload) < at + 2:
-        return None
-    return (payload[0] >> 4, src, (payload[at] << 8) | payload[at + 1])
+    return (version, src, probe_tag(payload, version))
 
 
 @functools.lru_cache(maxsize=1 << 16)

@@ -276,3 +276,34 @@ def test_tags_are_unique_per_source_and_do_not_repeat_the_last_run():
     assert not first & {s.tag for s in specs}  # the next run's tags are others
     span = TAGS[1] - TAGS[0]
     assert assign_tags(specs[:1], span - 1) == 0 and specs[0].tag == TAGS[1] - 1  # wraps
+
+
+def _template(spec):
+    """A probe template as scapy builds one (tag 1), by hand: the IP header, then 8 bytes
+    of the probe's own header (ports, or an echo's type/code/checksum/id/seq)."""
+    src, dst = (ipaddress.ip_address(a).packed for a in (spec.src_ip, spec.dst_ip))
+    if spec.protocol in (6, 17):
+        l4 = struct.pack("!HHI", 1, spec.port or 0, 0) + (b"\0" * 12 if spec.protocol == 6
+                                                            else b"")
+    elif spec.protocol in (1, 58):
+        l4 = struct.pack("!BBHHH", 8 if spec.family == 4 else 128, 0, 0, 1, 1)
+    else:
+        l4 = b"\0" * 16
+    if spec.family == 4:
+        return struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), 1, 0, 64, spec.protocol,
+                           0, src, dst) + l4
+    return struct.pack("!IHBB16s16s", 6 << 28, len(l4), spec.protocol, 64, src, dst) + l4
+
+
+def test_a_logged_probe_is_read_with_the_tag_it_was_stamped_with():
+    """Whatever the protocol and family (protocol 58 over IPv4 too, which the stamper
+    tags in its echo id), the report of a probe names the probe: one reader of a tag."""
+    from sgnet.core.probes import Stamper, probe_tag
+    stamps = Stamper(_template)
+    for family, src, dst in ((4, "10.0.1.2", "10.0.1.3"), (6, "fd00::2", "fd00::3")):
+        for protocol in (6, 17, 1, 58, 47, 132):
+            spec = ProbeSpec("twu-a", src, dst, protocol, 22 if protocol in (6, 17) else None,
+                             family)
+            packet = stamps.build(spec, 43210)
+            assert witness.packet_key(packet) == (family, src, 43210), (family, protocol)
+            assert probe_tag(packet, family) == 43210
