@@ -11,7 +11,6 @@ import hashlib
 import os
 import re
 import subprocess
-import threading
 
 import yaml
 
@@ -22,32 +21,11 @@ from sgnet.core.evaluator import Evaluator
 from sgnet.core.model import Lab
 from sgnet.core.probes import ProbeSpec, assign_tags
 from sgnet.hosts.driver import Drivers, HostError, LabText, LocalDriver, require_environment
+from sgnet.kernel import workers
 from sgnet.core import labspec
 from sgnet.io import labfile
 
 HERE = LocalDriver()  # this machine: what a lab left here when its state is lost
-
-
-class _Background:
-    """fn() in a thread; result() waits for it and returns its value or raises its error
-    (probing waits on its workers, so this process's CPU is free meanwhile)."""
-
-    def __init__(self, fn):
-        self._out = {}
-
-        def run():
-            try:
-                self._out["value"] = fn()
-            except BaseException as e:  # handed to result()
-                self._out["error"] = e
-        self._thread = threading.Thread(target=run)
-        self._thread.start()
-
-    def result(self):
-        self._thread.join()
-        if "error" in self._out:
-            raise self._out["error"]
-        return self._out["value"]
 
 
 def _typed(name) -> str:
@@ -257,21 +235,22 @@ class LabSession:
                     instance=inst.name, decided_by=d.to_dict()) for inst, e, d in cut]
         twins = [(i, (e.src, e.dst, e.protocol, e.dport if e.sport is not None else None,
                       e.family)) for i, (_, e, _) in enumerate(cut)]
-        known = [(i, f) for i, f in twins if self._in_lab(f)]
+        known = [(i, f, flow) for i, f in twins if (flow := self._in_lab(f)) is not None]
         if known:
-            for (i, _), r in zip(known, self._verdicts([f for _, f in known], 1.0)):
+            records = self._verdicts([f for _, f, _ in known], [x for *_, x in known], 1.0)
+            for (i, _, _), r in zip(known, records):
                 out[i].update(observed=r["observed"], observed_by=r["observed_by"],
                               match=r["observed"] == "deny" and flows.rule_key(
                                   r["observed_by"]) == flows.rule_key(out[i]["decided_by"]))
         return out
 
-    def _in_lab(self, f) -> bool:
-        """Both ends of a session are the lab's own (a twin can be sent from, and to)."""
+    def _in_lab(self, f):
+        """The flow of a session whose ends are both the lab's own (a twin can be sent from,
+        and to), else None."""
         try:
-            flows.flow_of(self.evaluator, *f)
-            return True
+            return flows.flow_of(self.evaluator, *f)
         except LabError:
-            return False
+            return None
 
     def rule_add(self, group: str, **fields) -> dict:
         fields = {k: v for k, v in fields.items() if v is not None}
@@ -320,28 +299,26 @@ class LabSession:
         flows.check_run(timeout, jobs, labspec.RUN_BOUNDS)
         fl = [flows.flow_of(self.evaluator, *f) for f in flow_list]  # refused: nothing sent
         with state.locked(self.lab.name), labspec.building():  # never beside a change
-            return self._verdicts(flow_list, timeout, tcp_flags, progress, pcap, jobs, fl)
+            return self._verdicts(flow_list, fl, timeout, tcp_flags, progress, pcap, jobs)
 
-    def _verdicts(self, flow_list, timeout, tcp_flags="S", progress=None, pcap=None,
-                  jobs=None, fl=None) -> list:
-        """verdicts(), the lab's lock held by the caller."""
+    def _verdicts(self, flow_list, fl, timeout, tcp_flags="S", progress=None, pcap=None,
+                  jobs=None) -> list:
+        """verdicts() of flow_list (their flows: fl), the lab's lock held by the caller."""
         lab = self.lab
-        if fl is None:
-            fl = [flows.flow_of(self.evaluator, *f) for f in flow_list]
         specs = [ProbeSpec(self.ns_of(f.src), f.src_ip, f.dst_ip, f.protocol, f.port,
                            f.family, tcp_flags, dst_ns=self.ns_of(f.dst),
                            src_rules=lab.instance(f.src) is not None,
                            dst_rules=lab.instance(f.dst) is not None) for f in fl]
         state.next_tags(lab.name, lambda start: assign_tags(specs, start))
         ends = [(f.src, f.dst) for f in fl]
-        # the evaluator judges while the probes are out (its thread waits on workers)
-        probing = _Background(lambda: self.drivers.probe(specs, ends, timeout, jobs, pcap,
-                                                         progress))
-        try:
-            exps = [flows.with_tcp_flags(flows.expectation(self.evaluator, *f), tcp_flags)
-                    for f in flow_list]
-        finally:
-            facts = probing.result()  # never left running
+        # the evaluator judges while the probes are out (probing waits on its workers)
+        done, failed = workers.fan_out({
+            "probe": lambda: self.drivers.probe(specs, ends, timeout, jobs, pcap, progress),
+            "judge": lambda: [flows.with_tcp_flags(flows.expectation(self.evaluator, *f),
+                                                   tcp_flags) for f in flow_list]})
+        if failed:  # the probe's error first: it may be why the judging stopped
+            raise failed.get("probe") or failed["judge"]
+        facts, exps = done["probe"], done["judge"]
         judge = witness.Judge(lab, self.evaluator)
         return [flows.verdict_record(e, judge.judge(s, answer, reports, end), lab)
                 for e, s, (answer, reports), end in zip(exps, specs, facts, ends)]
