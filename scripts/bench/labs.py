@@ -132,3 +132,47 @@ def probe_lab(n=50, name="bpr", flows="mixed"):
         "instances": [{"name": f"vm{i}", "subnet": f"s{i % 5}",
                        "security_groups": [f"g{(i // 5) % 5}"]} for i in range(n)],
     }
+
+
+def estate_lab(n=1000, groups=200, name="best", seed=5, provider="huawei"):
+    """An estate: `n` instances over 20 subnets, `groups` groups of 4-12 rules each drawn
+    from what real groups hold (a service port or range to the VPC, to the world, to one
+    /24, to another group; a few denies; egress to the world), each instance in 1-3 groups.
+    The same seed gives the same lab."""
+    import random
+    rng = random.Random(seed)
+    subnets = [{"name": f"s{k}", "cidr": f"10.{k // 10}.{k % 10}.0/24",
+                "ipv6_cidr": f"fd00:1:0:{k:x}::/64"} for k in range(20)]
+    services = ["22", "80", "443", "3306", "5432", "6379", "8000-8999", "9200-9300",
+                "27017", "53", "123", "1000-2000", "30000-32767"]
+    remotes = [{"remote": "0.0.0.0/0"}, {"remote": "10.0.0.0/8"},
+               {"remote": "203.0.113.0/24"}, {"remote": "198.51.100.0/24"},
+               {"remote": "100.64.0.0/10"}, {"remote": "::/0", "ethertype": "IPv6"},
+               {"remote": "2001:db8::/32", "ethertype": "IPv6"}]
+    out = []
+    for g in range(groups):
+        rules = []
+        for _ in range(rng.randint(4, 12)):
+            r = {"direction": "ingress" if rng.random() < 0.8 else "egress",
+                 "action": "deny" if rng.random() < 0.1 else "allow",
+                 "priority": rng.choice([1, 1, 1, 10, 50, 100]),
+                 "protocol": rng.choice(["tcp", "tcp", "tcp", "udp", "icmp"])}
+            if r["protocol"] != "icmp":
+                r["ports"] = rng.choice(services)
+            if rng.random() < 0.25:
+                r["remote_group"] = f"g{rng.randrange(groups)}"
+            else:
+                rem = rng.choice(remotes)
+                if r["protocol"] == "icmp" and rem.get("ethertype") == "IPv6":
+                    r["protocol"] = "icmpv6"
+                r.update(rem)
+            rules.append(r)
+        out.append({"name": f"g{g}", "rules": rules})
+    instances = [{"name": f"i{k}", "subnet": f"s{k % 20}",
+                  "security_groups": rng.sample([f"g{g}" for g in range(groups)],
+                                                rng.randint(1, 3))} for k in range(n)]
+    return {"name": name, "provider": provider,
+            "vpcs": [{"name": "v", "cidr": "10.0.0.0/14", "ipv6_cidr": "fd00:1::/48",
+                      "subnets": subnets}],
+            "security_groups": out, "instances": instances,
+            "externals": [{"name": "internet", "ip": "203.0.113.10", "ipv6": "2001:db8::10"}]}

@@ -145,33 +145,32 @@ def _covers(entry, lo: int, hi: int) -> bool:
     return entry.ports is None or any(a <= lo and hi <= b for a, b in entry.ports)
 
 
-def _paint(subs: tuple, remotes: tuple, family: int) -> tuple:
-    """((lo, hi, (entry or None per list)), ...): the remote address space cut where the
-    entries' ranges begin and end, each piece owned by each list's first entry covering
-    it, equal neighbours merged."""
+def _paint(subs: tuple, ranges: list, family: int) -> tuple:
+    """((lo, hi, (entry index or -1 per list)), ...): the remote address space cut where
+    the entries' ranges begin and end, each piece owned by each list's first entry
+    covering it (`subs`: per list the indices of the entries that can match, in order;
+    `ranges`: per list, per entry its address ranges), equal neighbours merged."""
     cuts = {0, SPACE[family] + 1}
-    ranges = []
-    for sub, rem in zip(subs, remotes):
-        rs = [rem.ranges(e.remote, family) for e in sub]
-        ranges.append(rs)
-        for r in rs:
-            for lo, hi in r:
+    for sub, rs in zip(subs, ranges):
+        for i in sub:
+            for lo, hi in rs[i]:
                 cuts.add(lo)
                 cuts.add(hi + 1)
     edges = sorted(cuts)
     n = len(edges) - 1
     owners = []
     for sub, rs in zip(subs, ranges):
-        own = [None] * n
-        for e, r in zip(reversed(sub), reversed(rs)):  # the first entry is laid down last
-            for lo, hi in r:
-                i = bisect.bisect_left(edges, lo)
-                j = bisect.bisect_left(edges, hi + 1, i)
-                own[i:j] = [e] * (j - i)
+        own = [-1] * n
+        for i in reversed(sub):  # the first entry is laid down last: it stays on top
+            for lo, hi in rs[i]:
+                a = bisect.bisect_left(edges, lo)
+                b = bisect.bisect_left(edges, hi + 1, a)
+                own[a:b] = [i] * (b - a)
         owners.append(own)
+    keys = list(zip(*owners))
     out = []
     for k in range(n):
-        key = tuple(own[k] for own in owners)
+        key = keys[k]
         if out and out[-1][2] == key:
             out[-1] = (out[-1][0], edges[k + 1] - 1, key)
         else:
@@ -185,17 +184,20 @@ def cells(lists: list, remotes: list, family: int) -> list:
     neighbouring port ranges with the same address pieces are one cell."""
     entries = [e for dl in lists for e in dl.entries]
     named = protocols_of(entries, family)
+    ranges = [[rem.ranges(e.remote, family) if e.family == family else () for e in dl.entries]
+              for dl, rem in zip(lists, remotes)]
+    decided = [[_decided(e, dl) for e in dl.entries] + [_decided(None, dl)] for dl in lists]
     painted = {}
     out = []
     for protocol in named + [None]:
         ported = protocol in PORTED_PROTOCOLS
-        apply = [[e for e in dl.entries if _applies(e, family, protocol, ported)]
+        apply = [[i for i, e in enumerate(dl.entries) if _applies(e, family, protocol, ported)]
                  for dl in lists]
         if ported:
             cuts = {ALL_PORTS[0], ALL_PORTS[1] + 1}
-            for sub in apply:
-                for e in sub:
-                    for lo, hi in e.ports or ():
+            for dl, sub in zip(lists, apply):
+                for i in sub:
+                    for lo, hi in dl.entries[i].ports or ():
                         cuts.add(max(lo, ALL_PORTS[0]))
                         cuts.add(min(hi, ALL_PORTS[1]) + 1)
             edges = sorted(cuts)
@@ -204,12 +206,12 @@ def cells(lists: list, remotes: list, family: int) -> list:
             spans = [None]
         rows = []  # (port span, painting)
         for span in spans:
-            subs = tuple(tuple(e for e in sub if span is None or _covers(e, *span))
-                         for sub in apply)
+            subs = tuple(tuple(i for i in sub if span is None or _covers(dl.entries[i], *span))
+                         for dl, sub in zip(lists, apply))
             got = painted.get(subs)
             if got is None:
-                got = painted[subs] = _paint(subs, tuple(remotes), family)
-            if rows and rows[-1][1] == got:
+                got = painted[subs] = _paint(subs, ranges, family)
+            if rows and (rows[-1][1] is got or rows[-1][1] == got):
                 rows[-1] = ((rows[-1][0][0], span[1]), got)
             else:
                 rows.append((span, got))
@@ -217,9 +219,9 @@ def cells(lists: list, remotes: list, family: int) -> list:
             by_owner = {}
             for lo, hi, key in pieces:
                 by_owner.setdefault(key, []).append((lo, hi))
-            for key, ranges in by_owner.items():
-                out.append(Cell(family, protocol, span, tuple(ranges),
-                                tuple(_decided(e, dl) for e, dl in zip(key, lists)),
+            for key, rs in by_owner.items():
+                out.append(Cell(family, protocol, span, tuple(rs),
+                                tuple(d[i] for i, d in zip(key, decided)),
                                 tuple(named) if protocol is None else ()))
     return out
 
