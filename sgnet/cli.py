@@ -13,9 +13,10 @@ import os
 import re
 import sys
 
-from sgnet.cli_format import (format_change, format_diff, format_explain, format_findings,
-                              format_hits, format_import, format_matrix, format_record,
-                              format_removed, format_report, format_status)
+from sgnet.cli_format import (format_access, format_change, format_diff, format_explain,
+                              format_findings, format_hits, format_import, format_matrix,
+                              format_record, format_removed, format_report, format_status,
+                              format_verify)
 from sgnet.core.errors import EnvError, LabError, SgnetError
 from sgnet.core.labspec import MAX_SECONDARY_ENIS, RULE_FIELDS, RUN_BOUNDS
 from sgnet.core.values import bounded_int
@@ -142,13 +143,22 @@ def _flow_verbs(verb):
     for name, text in (("probe", "send real packets from SRC to DST and report what the "
                         "kernel did, next to what the provider's rules say"),
                        ("explain", "which group and rule decide a flow, in each direction, "
-                        "without sending packets")):
+                        "and what the running lab's kernel did with it; with only DST (an "
+                        "instance): its complete access table, every class of traffic it "
+                        "accepts and sends, each confirmed by packets")):
         s = verb(name, text)
         s.add_argument("lab", metavar="LAB")
-        s.add_argument("src", metavar="SRC", help="instance or external name, or an IP")
-        s.add_argument("dst", metavar="DST", help="instance or external name, or an IP")
-        s.add_argument("proto", metavar="PROTO[/PORT]", help="tcp/22, udp/53, icmp, gre, 47...")
+        explain = name == "explain"
+        s.add_argument("src", metavar="DST" if explain else "SRC",
+                       help="explain LAB DST: the instance's access table" if explain else
+                       "instance or external name, or an IP")
+        s.add_argument("dst", metavar="DST", nargs="?" if explain else None,
+                       help="instance or external name, or an IP")
+        s.add_argument("proto", metavar="PROTO[/PORT]", nargs="?" if explain else None,
+                       help="tcp/22, udp/53, icmp, gre, 47...")
         s.add_argument("-6", dest="ipv6", action="store_true", help="IPv6")
+        if explain:
+            _timeout_option(s)
         if name == "probe":
             _timeout_option(s)
             s.add_argument("--pcap", metavar="FILE", help="write the probe and its answer, as "
@@ -172,6 +182,12 @@ def _flow_verbs(verb):
     s.add_argument("changed", metavar="CHANGED.yaml")
     _flow_options(s)
     s.add_argument("--junit", metavar="FILE", help="also write the changes as JUnit XML")
+    s = verb("verify", "check intents (who may reach what) over the whole traffic space; "
+             "each violation a class of traffic with its rule, confirmed by packets")
+    s.add_argument("lab", metavar="LAB")
+    s.add_argument("intents", metavar="INTENTS.yaml")
+    _timeout_option(s)
+    s.add_argument("--junit", metavar="FILE", help="also write a test case per intent")
     s = verb("report", "one self-contained HTML page: the topology as a picture and the "
              "reachability matrix as a grid")
     s.add_argument("lab", metavar="LAB")
@@ -280,7 +296,10 @@ def _check_first(args):
         if getattr(args, attr, None) is not None:
             check_output(option, getattr(args, attr))
     args.flows = _flows(args) if args.verb in FLOW_VERBS else None
-    if args.verb in ("probe", "explain"):  # PROTO too, before the lab is looked at
+    if args.verb == "explain" and (args.dst is None) != (args.proto is None):
+        raise LabError("explain takes SRC DST PROTO (one flow) or DST alone (an instance's "
+                       "access table)")
+    if args.verb in ("probe", "explain") and args.proto is not None:  # PROTO, first
         from sgnet.core.flows import parse_proto
         parse_proto(args.proto, 6 if args.ipv6 else 4)
     if getattr(args, "lab", None) is not None:  # every verb's LAB, before anything is done
@@ -395,7 +414,12 @@ def _lint(args) -> int:
 
 def _explain(args) -> int:
     from sgnet.session import LabSession
-    e = LabSession.attach(args.lab).explain(args.src, args.dst, args.proto, _family(args))
+    sess = LabSession.attach(args.lab)
+    if args.dst is None:  # explain LAB DST: the access table
+        t = sess.access(args.src, args.timeout)
+        _out(args, t, format_access(t))
+        return LOST if t["summary"].get("lost") else 1 if t["summary"]["disagree"] else 0
+    e = sess.explain(args.src, args.dst, args.proto, _family(args), args.timeout)
     _out(args, e, format_explain(e))
     return LOST if e["kernel"]["observed"] == "lost" else 0
 
@@ -444,17 +468,31 @@ def _verdicts_exit(summary) -> int:
 
 
 def _diff(args, sess) -> int:
-    d = sess.diff(args.changed, args.flows, _family(args), args.timeout)
+    # the whole space: both families, unless -6 or --ports (read in one family) narrow it
+    family = _family(args) if args.ipv6 or args.flows else None
+    d = sess.diff(args.changed, args.flows, family, args.timeout)
     if args.junit:
         from sgnet.io import junit
         with _writing("--junit", args.junit):
             junit.write(args.junit, f"sgnet diff {args.lab} {args.changed}",
                         junit.diff_cases(d))
     _out(args, d, format_diff(d))
-    confirmed = all(r["confirmed"] for r in d["gained"] + d["lost"])
     if d["summary"].get("clone_lost"):
         return LOST
-    return 0 if confirmed and d["summary"]["clone_mismatches"] == 0 else 1
+    return 0 if d["summary"]["clone_mismatches"] == 0 else 1
+
+
+def _verify(args, sess) -> int:
+    v = sess.verify(args.intents, args.timeout)
+    if args.junit:
+        from sgnet.io import junit
+        with _writing("--junit", args.junit):
+            junit.write(args.junit, f"sgnet verify {args.lab} {args.intents}",
+                        junit.verify_cases(v))
+    _out(args, v, format_verify(v))
+    if v["summary"].get("lost"):
+        return LOST
+    return 0 if v["summary"]["violated"] == 0 else 1
 
 
 def _report(args, sess) -> int:
@@ -487,7 +525,8 @@ def _exec(args, sess) -> int:
 VERBS = {"up": _up, "down": _down, "status": _status, "import": _import, "lint": _lint,
          "explain": _explain}
 LAB_VERBS = {"rule": _rule, "attach": _membership, "detach": _membership, "probe": _probe,
-             "matrix": _matrix, "diff": _diff, "report": _report, "exec": _exec}
+             "matrix": _matrix, "diff": _diff, "verify": _verify, "report": _report,
+             "exec": _exec}
 
 
 def run(argv) -> int:

@@ -155,18 +155,54 @@ def format_status(st) -> str:
 
 
 def format_diff(d) -> str:
-    lines = [f"lab {d['lab']} with the groups of {d['changed']}: {d['summary']['gained']} "
-             f"flows gained, {d['summary']['lost']} lost, {d['unchanged']} unchanged "
-             f"(confirmed on clone {d['clone']}: {d['summary']['clone_mismatches']} mismatches"
-             + (f", {d['summary']['clone_lost']} probes LOST" if d["summary"].get("clone_lost")
-                else "") + ")"]
+    """One line per changed class of traffic (sgnet.core.classview.line)."""
+    from sgnet.core.classview import line
+    s = d["summary"]
+    scope = "both families" if len(d["scope"]["families"]) == 2 else \
+        f"IPv{d['scope']['families'][0]}"
+    ports = "every protocol and port" if d["scope"]["ports"] == "all" else \
+        ",".join(d["scope"]["ports"])
+    head = (f"lab {d['lab']} with the groups of {d['changed']} ({scope}, {ports}): "
+            f"{s['classes']} classes of traffic change, {s['gained']} gained, {s['lost']} lost")
+    if d["clone"]:
+        head += (f" (on clone {d['clone']}: {s['confirmed']} confirmed, "
+                 f"{s['clone_mismatches']} disagree, {s['unconfirmed']} not testable"
+                 + (f", {s['clone_lost']} probes LOST" if s.get("clone_lost") else "") + ")")
+    lines = [head]
     for title, rows in (("gained", d["gained"]), ("lost", d["lost"])):
         for r in rows:
-            ok = "confirmed" if r["confirmed"] else \
-                f"NOT confirmed: observed {r['observed']} ({_rule(r.get('observed_by'))})"
-            lines.append(f"  {title:6s} {r['src']} -> {r['dst']} {r['protocol']}{_port(r)}: "
-                         f"{r['before']} -> {r['after']} ({ok}); {r['decided_by']['why']}")
-            lines += [f"         {line}" for line in format_readings(r)]
+            lines.append(f"  {title:6s} {line(r)}")
+    return "\n".join(lines)
+
+
+def format_access(t) -> str:
+    """explain LAB DST: per ENI, what it accepts (ingress) and sends (egress), one line
+    per class, allowed classes first."""
+    from sgnet.core.classview import line
+    s = t["summary"]
+    lines = [f"{t['instance']} (lab {t['lab']}): {s['classes']} classes of traffic, "
+             f"{s['allowed']} allowed; {s['confirmed']} confirmed by packets, "
+             f"{s['disagree']} where the kernel disagrees, {s['unconfirmed']} not testable"]
+    for e in t["enis"]:
+        lines.append(f"  {e['eni']} ({e['subnet']}; {', '.join(e['addresses'])}; groups "
+                     f"{', '.join(e['groups'])})")
+        for title, key in (("accepts", "ingress"), ("sends", "egress")):
+            rows = sorted(e[key], key=lambda r: r["verdict"] != "allow")
+            lines.append(f"    {title}:")
+            lines += [f"      {line(r)}" for r in rows]
+    return "\n".join(lines)
+
+
+def format_verify(v) -> str:
+    from sgnet.core.classview import line
+    s = v["summary"]
+    lines = [f"lab {v['lab']}: {s['hold']} of {s['intents']} intents hold, {s['violated']} "
+             f"violated ({s['violations']} classes of traffic)"]
+    for it in v["intents"]:
+        mark = "holds" if it["holds"] else "VIOLATED"
+        lines.append(f"  {it['name']}: {mark} (from {it['from']} to {it['to']}, "
+                     f"{it['traffic']}: expect {it['expect']})")
+        lines += [f"    {line(r)}" for r in it["violations"]]
     return "\n".join(lines)
 
 

@@ -62,6 +62,21 @@ class LabHandle:
         m["results"] = [Verdict(r) for r in m["results"]]
         return m
 
+    def verify(self, intents, timeout=1.0) -> Verdict:
+        """Intents (a file's path, or its content: a list of intents or {"intents": [...]})
+        checked over the whole traffic space, as `sgnet verify`; v.summary.violated,
+        v.intents[k]["violations"]."""
+        return Verdict(self.session.verify(intents, timeout))
+
+    def access(self, instance, timeout=1.0) -> Verdict:
+        """An instance's complete access table, as `sgnet explain LAB DST`."""
+        return Verdict(self.session.access(instance, timeout))
+
+    def diff(self, changed, ports=None, family=None, timeout=1.0) -> Verdict:
+        """Every class of traffic a changed file's groups would turn, as `sgnet diff`
+        (`changed`: a lab file's path)."""
+        return Verdict(self.session.diff(changed, ports, family, timeout))
+
     def exec(self, name, cmd, **kw):
         kw.setdefault("capture_output", True)
         kw.setdefault("text", True)

@@ -7,7 +7,6 @@ host's agent over several), the state on disk from sgnet.state.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import subprocess
@@ -341,27 +340,23 @@ class LabSession:
         records = self.verdicts(flow_list, timeout, progress=progress, pcap=pcap, jobs=jobs)
         return flows.matrix_result(self.lab.name, records)
 
-    def diff(self, changed_path: str, ports=None, family: int = 4, timeout: float = 1.0,
+    def diff(self, changed_path: str, ports=None, family: int = None, timeout: float = 1.0,
              progress=None) -> dict:
-        """The reachability that would change if this lab's groups were those of another
-        file: computed by the evaluator, then confirmed with real packets on a clone of the
-        lab (its own namespaces), never touching this lab."""
-        changed = labfile.load_yaml(labfile.read_text(changed_path), changed_path) or {}
-        if not isinstance(changed, dict):
-            raise LabError(f"{changed_path}: not a lab file")
-        raw = flows.with_groups_of(yaml.safe_load(state.load(self.lab.name)["text"]), changed)
-        new = labspec.parse(raw, changed_path)  # refused: exit 2, nothing touched
-        flow_list = flows.matrix_flows(self.lab, ports, family)
-        comparison = flows.compare(self.evaluator, Evaluator(new), flow_list)
-        clone = dict(raw, name="d" + hashlib.sha1(
-            (self.lab.name + yaml.safe_dump(raw)).encode()).hexdigest()[:7])
-        sess = LabSession.up_from_text(yaml.safe_dump(clone, sort_keys=False), changed_path)
-        try:
-            records = sess.verdicts(flow_list, timeout, progress=progress)
-        finally:
-            LabSession.down(clone["name"])
-        return flows.diff_result(self.lab.name, changed_path, clone["name"], flow_list,
-                                 records, comparison)
+        """Every class of traffic the changed groups would turn around, computed from the
+        decision lists, each confirmed with real packets on a clone of the lab (its own
+        namespaces), never touching this lab (sgnet.classprobe.diff)."""
+        from sgnet import classprobe
+        return classprobe.diff(self, changed_path, ports, family, timeout)
+
+    def access(self, instance: str, timeout: float = 1.0) -> dict:
+        """An instance's complete access table (sgnet.classprobe.access)."""
+        from sgnet import classprobe
+        return classprobe.access(self, instance, timeout)
+
+    def verify(self, intents_path: str, timeout: float = 1.0) -> dict:
+        """Intents checked over the whole traffic space (sgnet.classprobe.verify)."""
+        from sgnet import classprobe
+        return classprobe.verify(self, intents_path, timeout)
 
     def rule_hits(self) -> dict:
         """Packets and bytes each rule has matched in the kernel, per group and instance."""

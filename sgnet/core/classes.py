@@ -37,6 +37,11 @@ class TrafficClass:
     decisions: tuple  # headerspace.Decided per list (the lab; or before and after)
     named: tuple = ()
     readings: list = field(default_factory=list)  # [(setting, value, lab_value, Decided)]
+    # traffic judged end to end (from an instance: its egress, routing, then this ENI):
+    # where the decision was taken, and the instance it comes from
+    decided_at: Optional[str] = None
+    end_to_end: bool = False
+    sender: Optional[str] = None
 
     @property
     def decision(self) -> hs.Decided:
@@ -154,7 +159,7 @@ def changes(before: Analysis, after: Analysis, families=(4, 6), protocols=None) 
     """The classes whose verdict differs between two labs with the same instances (their
     groups changed): TrafficClass with decisions (before, after), neighbours with the same
     change merged (same verdicts and the same deciding rule after). `protocols`: only
-    [(protocol, port or None)] (a narrowed diff), else everything."""
+    {family: [(protocol, port or None)]} (a narrowed diff), else everything."""
     out = []
     for inst in after.lab.instances:
         old = before.lab.instance(inst.name)
@@ -172,7 +177,8 @@ def changes(before: Analysis, after: Analysis, families=(4, 6), protocols=None) 
                              after.evaluator.decision_list(eni, d)]
                     got = hs.cells(lists, [before.remotes, after.remotes], f)
                     moved = [c for c in got if c.decisions[0].verdict != c.decisions[1].verdict]
-                    out += _merged(eni, d, f, moved, protocols)
+                    out += _merged(eni, d, f, moved,
+                                   None if protocols is None else protocols.get(f, []))
     return out
 
 
@@ -253,7 +259,7 @@ def point(analysis: Analysis, cls: TrafficClass, where: str = "first") -> Option
     port = None
     if proto in PORTED_PROTOCOLS:
         port = cls.ports[0] if where == "first" else cls.ports[1]
-    holder = analysis.holder_of(remote, f)
+    holder = (cls.sender, "instance") if cls.sender else analysis.holder_of(remote, f)
     me = str(eni.address(f))
     other = hs.as_address(remote, f)
     if cls.direction == "ingress":

@@ -8,9 +8,12 @@ import xml.etree.ElementTree as ET
 
 
 def _case(suite, r, failure):
-    port = f"/{r['port']}" if r.get("port") is not None else ""
-    case = ET.SubElement(suite, "testcase", classname=f"{r['src']}->{r['dst']}",
-                         name=f"{r['protocol']}{port} {r['family']}")
+    if "testcase" in r:  # named by its caller (verify: an intent)
+        classname, name = r["classname"], r["testcase"]
+    else:
+        port = f"/{r['port']}" if r.get("port") is not None else ""
+        classname, name = f"{r['src']}->{r['dst']}", f"{r['protocol']}{port} {r['family']}"
+    case = ET.SubElement(suite, "testcase", classname=classname, name=name)
     if failure:
         ET.SubElement(case, "failure", message=failure).text = failure
     return case
@@ -43,6 +46,36 @@ def _failure(r: dict) -> str:
 
 
 def diff_cases(d: dict) -> list:
-    return [(r, None if r["confirmed"] else
-             f"{r['before']} -> {r['after']} expected, the clone observed {r['observed']}")
+    """A case per changed class: a failure where the clone's kernel disagrees."""
+    return [(_class_case(r), None if r.get("confirmed") is not False else _class_failure(r))
             for r in d["gained"] + d["lost"]]
+
+
+def _class_case(r: dict) -> dict:
+    """A class record in the fields a case is named by (src, dst, protocol, port, family)."""
+    from sgnet.core.classview import remote_text
+    other = remote_text(r["remote"], r["family"])
+    me = f"{r['dst'] if r['direction'] == 'ingress' else r['src']}/{r['eni']}"
+    src, dst = (other, me) if r["direction"] == "ingress" else (me, other)
+    return {"src": src, "dst": dst, "protocol": r["protocol"], "port": r["ports"],
+            "family": r["family"]}
+
+
+def _class_failure(r: dict) -> str:
+    bad = next((p for p in r.get("probes", ()) if p.get("confirmed") is False), {})
+    said = (bad.get("observed_by") or {}).get("why", "no rule")
+    return (f"{r.get('before', '')} -> {r.get('after', r.get('verdict'))} expected "
+            f"({r['decided_by']['why']}); the kernel did {bad.get('observed')} to "
+            f"{bad.get('src')} -> {bad.get('dst')}: {said}")
+
+
+def verify_cases(v: dict) -> list:
+    """A case per intent: a failure listing its violating classes."""
+    from sgnet.core.classview import line
+    out = []
+    for it in v["intents"]:
+        case = {"classname": f"{it['from']}->{it['to']}",
+                "testcase": f"{it['name']}: {it['traffic']} {it['expect']}"}
+        failure = None if it["holds"] else "; ".join(line(r) for r in it["violations"][:20])
+        out.append((case, failure))
+    return out

@@ -1,0 +1,214 @@
+"""Confirming traffic classes with real packets on a running lab (shell: it probes).
+
+Each class (sgnet.core.classes) gets representative packets: its first port and an
+address inside it, and its last port and last address (the class's boundaries). A
+packet whose source no lab host holds is sent from the lab's outside world
+(sgnet.core.names.world_ns), which answers on every address no host holds too. The
+kernel's verdict and the rule it reports (witnessed probing) are set against what the
+lab's model says of that packet (sgnet.core.classview).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import yaml
+
+from sgnet import state
+from sgnet.core import classes, classview, flows, labspec, witness
+from sgnet.core.errors import LabError
+from sgnet.core.evaluator import Evaluator
+from sgnet.io import labfile
+from sgnet.core.names import world_ns
+from sgnet.core.probes import ProbeSpec, assign_tags
+from sgnet.core.values import protocol_name
+
+WORLD = "<world>"  # the sender or receiver of a packet that no lab host holds
+
+
+def probe_points(sess, points: list, timeout: float = 1.0) -> list:
+    """Send each classes.Point on the running lab: per point {observed, detail, answer,
+    observed_by} (the shape of a verdict record's fields), judged as every probe is
+    (sgnet.core.witness.Judge)."""
+    lab = sess.lab
+    ns_world = world_ns(lab.name)
+    specs, ends = [], []
+    for p in points:
+        src_ns = sess.ns_of(p.sender) if p.sender else ns_world
+        dst_ns = sess.ns_of(p.receiver) if p.receiver else ns_world
+        specs.append(ProbeSpec(src_ns, p.src, p.dst, p.protocol, p.port, p.family, "S",
+                               dst_ns=dst_ns, src_rules=lab.instance(p.sender or "") is not None,
+                               dst_rules=lab.instance(p.receiver or "") is not None))
+        ends.append((p.sender or WORLD, p.receiver or WORLD))
+    if not specs:
+        return []
+    with state.locked(lab.name), labspec.building():
+        state.next_tags(lab.name, lambda start: assign_tags(specs, start))
+        facts = sess.drivers.probe(specs, ends, timeout)
+    judge = witness.Judge(lab, sess.evaluator)
+    out = []
+    for s, (answer, reports), end in zip(specs, facts, ends):
+        r = judge.judge(s, answer, reports, end)
+        out.append({"observed": r.observed, "detail": r.detail, "answer": r.answer,
+                    "observed_by": r.observed_by})
+    return out
+
+
+def _probe_record(pt, result: dict) -> dict:
+    return {"src": pt.src, "dst": pt.dst, "protocol": protocol_name(pt.protocol),
+            "port": pt.port, "family": pt.family, "from": pt.sender or "world",
+            "to": pt.receiver or "world", **result}
+
+
+def confirm(sess, analysis, records: list, cls_list: list, timeout: float = 1.0):
+    """Probe each class's first and last packet on the running lab `sess` (whose model is
+    `analysis`) and write into its record `confirmed` (True: the kernel did what the model
+    says, verdict and rule; False: it did not; None: no packet could test it, with
+    `unconfirmed` saying why) and `probes` (each packet with what the kernel said)."""
+    points, owners = [], []
+    for k, c in enumerate(cls_list):
+        seen = set()
+        for where in ("first", "last"):
+            pt = classes.point(analysis, c, where)
+            if pt is None or (pt.src, pt.dst, pt.protocol, pt.port) in seen:
+                continue
+            seen.add((pt.src, pt.dst, pt.protocol, pt.port))
+            points.append(pt)
+            owners.append(k)
+    results = probe_points(sess, points, timeout)
+    per = [[] for _ in cls_list]
+    for k, pt, r in zip(owners, points, results):
+        per[k].append((pt, r))
+    for rec, c, got in zip(records, cls_list, per):
+        rec["probes"] = []
+        verdicts, why = [], None
+        for pt, r in got:
+            exp = classview.point_expectation(analysis.evaluator, pt)
+            ok, reason = classview.confirmation(c, exp, r)
+            verdicts.append(ok)
+            why = why or reason
+            rec["probes"].append(dict(_probe_record(pt, r), expected=exp[0],
+                                      expected_by=exp[1].to_dict(), confirmed=ok))
+        # one packet the kernel contradicts is a disagreement; one that tested the class
+        # and agreed confirms it; none that could test it: unconfirmed, and why
+        if False in verdicts:
+            rec["confirmed"] = False
+        elif True in verdicts:
+            rec["confirmed"] = True
+        else:
+            rec["confirmed"] = None
+            rec["unconfirmed"] = why or "no address of the class can carry a packet"
+    return records
+
+
+def diff(sess, changed_path: str, ports=None, family: int = None, timeout: float = 1.0) -> dict:
+    """`diff`'s answer: every class of traffic whose verdict the changed groups would turn
+    (both families, every protocol, port and address; `ports`: only those, in `family`),
+    each confirmed with real packets on a clone of the lab (its own namespaces; the
+    running lab is not touched)."""
+    from sgnet.session import LabSession  # (it calls this module)
+    changed = labfile.load_yaml(labfile.read_text(changed_path), changed_path) or {}
+    if not isinstance(changed, dict):
+        raise LabError(f"{changed_path}: not a lab file")
+    raw = flows.with_groups_of(yaml.safe_load(state.load(sess.lab.name)["text"]), changed)
+    new = labspec.parse(raw, changed_path)  # refused: exit 2, nothing touched
+    families = (family,) if family else (4, 6)
+    protocols = None if ports is None else \
+        {f: [flows.parse_proto(p, f, "--ports") for p in ports] for f in families}
+    before, after = classes.Analysis(sess.evaluator), classes.Analysis(Evaluator(new))
+    moved = classes.changes(before, after, families, protocols)
+    records = [classview.record(after, c, ("before", "after")) for c in moved]
+    clone = dict(raw, name="d" + hashlib.sha1(
+        (sess.lab.name + yaml.safe_dump(raw)).encode()).hexdigest()[:7])
+    if moved:
+        other = LabSession.up_from_text(yaml.safe_dump(clone, sort_keys=False), changed_path)
+        try:
+            confirm(other, classes.Analysis(other.evaluator), records, moved, timeout)
+        finally:
+            LabSession.down(clone["name"])
+    return diff_result(sess.lab.name, changed_path, clone["name"] if moved else None,
+                       records, families, ports)
+
+
+def diff_result(lab: str, changed: str, clone, records: list, families, ports) -> dict:
+    gained = [r for r in records if r["after"] == "allow"]
+    lost = [r for r in records if r["after"] != "allow"]
+    lost_probes = sum(1 for r in records for p in r.get("probes", ())
+                      if p["observed"] == "lost")
+    summary = {"classes": len(records), "gained": len(gained), "lost": len(lost),
+               "confirmed": sum(1 for r in records if r.get("confirmed") is True),
+               "unconfirmed": sum(1 for r in records if r.get("confirmed") is None),
+               "clone_mismatches": sum(1 for r in records if r.get("confirmed") is False)}
+    if lost_probes:
+        summary["clone_lost"] = lost_probes  # a lab fault (exit 3)
+    dependent = sum(1 for r in records if r.get("readings"))
+    if dependent:
+        summary["reading_dependent"] = dependent
+    return {"lab": lab, "changed": changed, "clone": clone,
+            "scope": {"families": list(families), "ports": ports or "all"},
+            "gained": gained, "lost": lost, "summary": summary}
+
+
+def access(sess, name: str, timeout: float = 1.0) -> dict:
+    """`explain LAB DST`: the complete access table of an instance, every class of what
+    each ENI accepts and sends out, both families, with the deciding rule, each class
+    confirmed by packets on the running lab."""
+    inst = sess.lab.instance(name)
+    if inst is None:
+        raise LabError(f"DST {name!r}: not an instance of lab {sess.lab.name} (the access "
+                       "table is an instance's)")
+    analysis = classes.Analysis(sess.evaluator)
+    all_cls = analysis.instance_classes(inst)
+    records = [classview.record(analysis, c) for c in all_cls]
+    confirm(sess, analysis, records, all_cls, timeout)
+    enis = []
+    for eni in inst.enis:
+        mine = [r for r, c in zip(records, all_cls) if c.eni == eni.index]
+        enis.append({"eni": eni.ifname, "subnet": eni.subnet,
+                     "addresses": [str(a) for f in (4, 6) for a in eni.addresses(f)],
+                     "groups": list(eni.groups),
+                     "ingress": [r for r in mine if r["direction"] == "ingress"],
+                     "egress": [r for r in mine if r["direction"] == "egress"]})
+    return {"lab": sess.lab.name, "instance": name, "enis": enis,
+            "summary": _confirmed_summary(records)}
+
+
+def _confirmed_summary(records: list) -> dict:
+    out = {"classes": len(records),
+           "allowed": sum(1 for r in records if r.get("verdict", r.get("after")) == "allow"),
+           "confirmed": sum(1 for r in records if r.get("confirmed") is True),
+           "disagree": sum(1 for r in records if r.get("confirmed") is False),
+           "unconfirmed": sum(1 for r in records if r.get("confirmed") is None)}
+    lost = sum(1 for r in records for p in r.get("probes", ()) if p["observed"] == "lost")
+    if lost:
+        out["lost"] = lost
+    return out
+
+
+def verify(sess, intents, timeout: float = 1.0) -> dict:
+    """`verify LAB INTENTS.yaml`: each intent checked over the whole traffic space; each
+    violation a class with the rule that decides it, confirmed by packets on the running
+    lab. `intents`: a file's path, or its content (a list of intents, or the document)."""
+    from sgnet.core import intents as intents_mod
+    if isinstance(intents, str):
+        path = intents
+        data = labfile.load_yaml(labfile.read_text(path, "the intents file"), path)
+    else:
+        path = "<intents>"
+        data = intents if isinstance(intents, dict) else {"intents": intents}
+    wanted = intents_mod.parse(data, path, sess.lab)
+    analysis = classes.Analysis(sess.evaluator)
+    results, all_cls, all_recs = [], [], []
+    for it in wanted:
+        bad = intents_mod.check(analysis, it)
+        recs = [classview.record(analysis, c) for c in bad]
+        all_cls += bad
+        all_recs += recs
+        results.append({"name": it.name, "from": it.src, "to": it.dst,
+                        "traffic": it.traffic_text, "expect": it.expect,
+                        "holds": not bad, "violations": recs})
+    confirm(sess, analysis, all_recs, all_cls, timeout)
+    summary = intents_mod.summary(results)
+    summary.update({k: v for k, v in _confirmed_summary(all_recs).items()
+                    if k in ("confirmed", "disagree", "unconfirmed", "lost")})
+    return {"lab": sess.lab.name, "intents_file": path, "intents": results, "summary": summary}
