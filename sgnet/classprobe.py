@@ -101,12 +101,11 @@ def confirm(sess, analysis, records: list, cls_list: list, timeout: float = 1.0)
     return records
 
 
-def diff(sess, changed_path: str, ports=None, family: int = None, timeout: float = 1.0) -> dict:
-    """`diff`'s answer: every class of traffic whose verdict the changed groups would turn
-    (both families, every protocol, port and address; `ports`: only those, in `family`),
-    each confirmed with real packets on a clone of the lab (its own namespaces; the
-    running lab is not touched)."""
-    from sgnet.session import LabSession  # (it calls this module)
+def changed_classes(sess, changed_path: str, ports=None, family: int = None) -> tuple:
+    """What `diff` confirms: (the clone's lab file, its name, the classes of traffic whose
+    verdict the changed groups would turn, their records, the families looked at). Every
+    class of both families, every protocol, port and address; `ports`: only those, in
+    `family`."""
     changed = labfile.load_yaml(labfile.read_text(changed_path), changed_path) or {}
     if not isinstance(changed, dict):
         raise LabError(f"{changed_path}: not a lab file")
@@ -120,33 +119,7 @@ def diff(sess, changed_path: str, ports=None, family: int = None, timeout: float
     records = [classview.record(after, c, ("before", "after")) for c in moved]
     clone = dict(raw, name="d" + hashlib.sha1(
         (sess.lab.name + yaml.safe_dump(raw)).encode()).hexdigest()[:7])
-    if moved:
-        other = LabSession.up_from_text(yaml.safe_dump(clone, sort_keys=False), changed_path)
-        try:
-            confirm(other, classes.Analysis(other.evaluator), records, moved, timeout)
-        finally:
-            LabSession.down(clone["name"])
-    return diff_result(sess.lab.name, changed_path, clone["name"] if moved else None,
-                       records, families, ports)
-
-
-def diff_result(lab: str, changed: str, clone, records: list, families, ports) -> dict:
-    gained = [r for r in records if r["after"] == "allow"]
-    lost = [r for r in records if r["after"] != "allow"]
-    lost_probes = sum(1 for r in records for p in r.get("probes", ())
-                      if p["observed"] == "lost")
-    summary = {"classes": len(records), "gained": len(gained), "lost": len(lost),
-               "confirmed": sum(1 for r in records if r.get("confirmed") is True),
-               "unconfirmed": sum(1 for r in records if r.get("confirmed") is None),
-               "clone_mismatches": sum(1 for r in records if r.get("confirmed") is False)}
-    if lost_probes:
-        summary["clone_lost"] = lost_probes  # a lab fault (exit 3)
-    dependent = sum(1 for r in records if r.get("readings"))
-    if dependent:
-        summary["reading_dependent"] = dependent
-    return {"lab": lab, "changed": changed, "clone": clone,
-            "scope": {"families": list(families), "ports": ports or "all"},
-            "gained": gained, "lost": lost, "summary": summary}
+    return clone, moved, records, families
 
 
 def access(sess, name: str, timeout: float = 1.0) -> dict:
@@ -170,19 +143,7 @@ def access(sess, name: str, timeout: float = 1.0) -> dict:
                      "ingress": [r for r in mine if r["direction"] == "ingress"],
                      "egress": [r for r in mine if r["direction"] == "egress"]})
     return {"lab": sess.lab.name, "instance": name, "enis": enis,
-            "summary": _confirmed_summary(records)}
-
-
-def _confirmed_summary(records: list) -> dict:
-    out = {"classes": len(records),
-           "allowed": sum(1 for r in records if r.get("verdict", r.get("after")) == "allow"),
-           "confirmed": sum(1 for r in records if r.get("confirmed") is True),
-           "disagree": sum(1 for r in records if r.get("confirmed") is False),
-           "unconfirmed": sum(1 for r in records if r.get("confirmed") is None)}
-    lost = sum(1 for r in records for p in r.get("probes", ()) if p["observed"] == "lost")
-    if lost:
-        out["lost"] = lost
-    return out
+            "summary": classview.confirmed_summary(records)}
 
 
 def verify(sess, intents, timeout: float = 1.0) -> dict:
@@ -209,6 +170,6 @@ def verify(sess, intents, timeout: float = 1.0) -> dict:
                         "holds": not bad, "violations": recs})
     confirm(sess, analysis, all_recs, all_cls, timeout)
     summary = intents_mod.summary(results)
-    summary.update({k: v for k, v in _confirmed_summary(all_recs).items()
+    summary.update({k: v for k, v in classview.confirmed_summary(all_recs).items()
                     if k in ("confirmed", "disagree", "unconfirmed", "lost")})
     return {"lab": sess.lab.name, "intents_file": path, "intents": results, "summary": summary}

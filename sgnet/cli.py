@@ -416,7 +416,8 @@ def _explain(args) -> int:
     from sgnet.session import LabSession
     sess = LabSession.attach(args.lab)
     if args.dst is None:  # explain LAB DST: the access table
-        t = sess.access(args.src, args.timeout)
+        from sgnet.classprobe import access
+        t = access(sess, args.src, args.timeout)
         _out(args, t, format_access(t))
         return LOST if t["summary"].get("lost") else 1 if t["summary"]["disagree"] else 0
     e = sess.explain(args.src, args.dst, args.proto, _family(args), args.timeout)
@@ -483,7 +484,8 @@ def _diff(args, sess) -> int:
 
 
 def _verify(args, sess) -> int:
-    v = sess.verify(args.intents, args.timeout)
+    from sgnet.classprobe import verify
+    v = verify(sess, args.intents, args.timeout)
     if args.junit:
         from sgnet.io import junit
         with _writing("--junit", args.junit):

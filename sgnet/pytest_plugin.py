@@ -66,11 +66,13 @@ class LabHandle:
         """Intents (a file's path, or its content: a list of intents or {"intents": [...]})
         checked over the whole traffic space, as `sgnet verify`; v.summary.violated,
         v.intents[k]["violations"]."""
-        return Verdict(self.session.verify(intents, timeout))
+        from sgnet.classprobe import verify
+        return Verdict(verify(self.session, intents, timeout))
 
     def access(self, instance, timeout=1.0) -> Verdict:
         """An instance's complete access table, as `sgnet explain LAB DST`."""
-        return Verdict(self.session.access(instance, timeout))
+        from sgnet.classprobe import access
+        return Verdict(access(self.session, instance, timeout))
 
     def diff(self, changed, ports=None, family=None, timeout=1.0) -> Verdict:
         """Every class of traffic a changed file's groups would turn, as `sgnet diff`

@@ -15,6 +15,8 @@ import yaml
 
 from sgnet import state
 from sgnet.core import changeplan, changes, flows, witness
+from sgnet.core.classes import Analysis
+from sgnet.core.classview import diff_result
 from sgnet.core.errors import LabError, short
 from sgnet.core.evaluator import Evaluator
 from sgnet.core.model import Lab
@@ -343,20 +345,21 @@ class LabSession:
     def diff(self, changed_path: str, ports=None, family: int = None, timeout: float = 1.0,
              progress=None) -> dict:
         """Every class of traffic the changed groups would turn around, computed from the
-        decision lists, each confirmed with real packets on a clone of the lab (its own
-        namespaces), never touching this lab (sgnet.classprobe.diff)."""
+        decision lists (sgnet.classprobe.changed_classes), each confirmed with real packets
+        on a clone of the lab (its own namespaces), never touching this lab."""
         from sgnet import classprobe
-        return classprobe.diff(self, changed_path, ports, family, timeout)
-
-    def access(self, instance: str, timeout: float = 1.0) -> dict:
-        """An instance's complete access table (sgnet.classprobe.access)."""
-        from sgnet import classprobe
-        return classprobe.access(self, instance, timeout)
-
-    def verify(self, intents_path: str, timeout: float = 1.0) -> dict:
-        """Intents checked over the whole traffic space (sgnet.classprobe.verify)."""
-        from sgnet import classprobe
-        return classprobe.verify(self, intents_path, timeout)
+        clone, moved, records, families = classprobe.changed_classes(self, changed_path,
+                                                                     ports, family)
+        if moved:
+            sess = LabSession.up_from_text(yaml.safe_dump(clone, sort_keys=False),
+                                           changed_path)
+            try:
+                classprobe.confirm(sess, Analysis(sess.evaluator), records, moved, timeout)
+            finally:
+                LabSession.down(clone["name"])
+        return diff_result(self.lab.name, changed_path,
+                                      clone["name"] if moved else None, records, families,
+                                      ports)
 
     def rule_hits(self) -> dict:
         """Packets and bytes each rule has matched in the kernel, per group and instance."""

@@ -157,9 +157,10 @@ class Analysis:
 # -- a change: the classes it turns around -----------------------------------------------------
 def changes(before: Analysis, after: Analysis, families=(4, 6), protocols=None) -> list:
     """The classes whose verdict differs between two labs with the same instances (their
-    groups changed): TrafficClass with decisions (before, after), neighbours with the same
-    change merged (same verdicts and the same deciding rule after). `protocols`: only
-    {family: [(protocol, port or None)]} (a narrowed diff), else everything."""
+    groups changed): TrafficClass with decisions (before, after) and the readings of the
+    documents under which the verdict after would differ, neighbours with the same change
+    merged (same verdicts, the same deciding rule after, the same readings). `protocols`:
+    only {family: [(protocol, port or None)]} (a narrowed diff), else everything."""
     out = []
     for inst in after.lab.instances:
         old = before.lab.instance(inst.name)
@@ -170,16 +171,27 @@ def changes(before: Analysis, after: Analysis, families=(4, 6), protocols=None) 
                 continue
             prev = old.enis[eni.index]
             for d in DIRECTIONS:
+                mine, others = after.lists(eni, d)
+                lists = [before.evaluator.decision_list(prev, d), mine] + \
+                    [dl for _, dl in others]
                 for f in families:
                     if not _has_address(eni, f):
                         continue
-                    lists = [before.evaluator.decision_list(prev, d),
-                             after.evaluator.decision_list(eni, d)]
-                    got = hs.cells(lists, [before.remotes, after.remotes], f)
-                    moved = [c for c in got if c.decisions[0].verdict != c.decisions[1].verdict]
+                    got = hs.cells(lists, [before.remotes] + [after.remotes] * (len(lists) - 1),
+                                   f)
+                    moved = [_reading_cell(c, others) for c in got
+                             if c.decisions[0].verdict != c.decisions[1].verdict]
                     out += _merged(eni, d, f, moved,
                                    None if protocols is None else protocols.get(f, []))
     return out
+
+
+def _reading_cell(cell, others):
+    """(cell, its readings): the other readings under which the verdict after differs."""
+    after = cell.decisions[1]
+    return cell, tuple((o.setting, o.value, o.lab_value, d)
+                       for (o, _), d in zip(others, cell.decisions[2:])
+                       if d.verdict != after.verdict)
 
 
 def _narrowed(cell, protocols):
@@ -199,18 +211,20 @@ def _narrowed(cell, protocols):
 
 
 def _merged(eni, direction, family, cells, protocols) -> list:
-    """Cells of the same change (verdicts before and after, the deciding rule after), one
-    per port span with their address ranges together, then neighbouring spans with the
-    same ranges as one."""
-    groups = {}
-    for c in cells:
+    """Cells of the same change (verdicts before and after, the deciding rule after, the
+    readings), one per port span with their address ranges together, then neighbouring
+    spans with the same ranges as one. `cells`: [(cell, readings)]."""
+    groups, before_of = {}, {}
+    for c, readings in cells:
         span = _narrowed(c, protocols)
         if span is False:
             continue
-        key = (c.protocol, c.decisions[0].verdict, c.decisions[1], c.named)
+        key = (c.protocol, c.decisions[0].verdict, c.decisions[1], c.named, readings)
         groups.setdefault(key, {}).setdefault(span, []).extend(c.ranges)
+        before_of.setdefault(key, c.decisions[0])
     out = []
-    for (protocol, before, after, named), spans in groups.items():
+    for key, spans in groups.items():
+        protocol, _, after, named, readings = key
         rows = []
         for span in sorted(spans, key=lambda s: s or (0, 0)):
             ranges = hs.merge(spans[span])
@@ -220,10 +234,9 @@ def _merged(eni, direction, family, cells, protocols) -> list:
             else:
                 rows.append((span, ranges))
         for span, ranges in rows:
-            first = next(c for c in cells if c.protocol == protocol and c.named == named
-                         and c.decisions[0].verdict == before and c.decisions[1] == after)
             out.append(TrafficClass(eni.instance, eni.index, eni.ifname, direction, family,
-                                    protocol, span, ranges, (first.decisions[0], after), named))
+                                    protocol, span, ranges, (before_of[key], after), named,
+                                    list(readings)))
     return out
 
 

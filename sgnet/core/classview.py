@@ -154,3 +154,37 @@ def confirmation(cls, expected: tuple, result: dict) -> tuple:
             return False, None
         return None, f"decided before the class's ENI: {d.why}"
     return same, None
+
+
+# -- answers ---------------------------------------------------------------------------------
+def diff_result(lab: str, changed: str, clone, records: list, families, ports) -> dict:
+    """`diff`'s answer: the changed classes (records with their confirmation on the
+    clone), gained (allowed after) and lost, and the scope looked at."""
+    gained = [r for r in records if r["after"] == "allow"]
+    lost = [r for r in records if r["after"] != "allow"]
+    lost_probes = sum(1 for r in records for p in r.get("probes", ())
+                      if p["observed"] == "lost")
+    summary = {"classes": len(records), "gained": len(gained), "lost": len(lost),
+               "confirmed": sum(1 for r in records if r.get("confirmed") is True),
+               "unconfirmed": sum(1 for r in records if r.get("confirmed") is None),
+               "clone_mismatches": sum(1 for r in records if r.get("confirmed") is False)}
+    if lost_probes:
+        summary["clone_lost"] = lost_probes  # a lab fault (exit 3)
+    dependent = sum(1 for r in records if r.get("readings"))
+    if dependent:
+        summary["reading_dependent"] = dependent
+    return {"lab": lab, "changed": changed, "clone": clone,
+            "scope": {"families": list(families), "ports": ports or "all"},
+            "gained": gained, "lost": lost, "summary": summary}
+
+
+def confirmed_summary(records: list) -> dict:
+    out = {"classes": len(records),
+           "allowed": sum(1 for r in records if r.get("verdict", r.get("after")) == "allow"),
+           "confirmed": sum(1 for r in records if r.get("confirmed") is True),
+           "disagree": sum(1 for r in records if r.get("confirmed") is False),
+           "unconfirmed": sum(1 for r in records if r.get("confirmed") is None)}
+    lost = sum(1 for r in records for p in r.get("probes", ()) if p["observed"] == "lost")
+    if lost:
+        out["lost"] = lost
+    return out

@@ -47,10 +47,24 @@ HITS = {"lab": "fmt", "rules": [
     {"rule": 0, "group": "web", "text": "ingress allow tcp/80 from 0.0.0.0/0", "packets": 12,
      "instances": {"web2": 5, "web1": 7}},
     {"rule": "default", "group": "web", "packets": 0, "instances": {}}]}
-DIFF = {"lab": "fmt", "changed": "new.yaml", "clone": "fmtc",
-        "summary": {"gained": 1, "lost": 1, "clone_mismatches": 1}, "unchanged": 10,
-        "gained": [dict(REC_OK, before="deny", after="allow", confirmed=True)],
-        "lost": [dict(REC_BAD, before="allow", after="deny", confirmed=False)]}
+_DB = {"direction": "ingress", "group": "db", "rule": 0, "why": "db rule 0: ..."}
+DIFF = {"lab": "fmt", "changed": "new.yaml", "clone": "dfmt",
+        "scope": {"families": [4, 6], "ports": "all"},
+        "summary": {"classes": 2, "gained": 1, "lost": 1, "confirmed": 1, "unconfirmed": 0,
+                    "clone_mismatches": 1},
+        "gained": [{"direction": "ingress", "src": ["0.0.0.0/0"], "dst": "db1", "eni": "eth0",
+                    "family": 4, "protocol": "tcp", "ports": "6379",
+                    "remote": {"hosts": [], "cidrs": ["0.0.0.0/0"]}, "before": "deny",
+                    "after": "allow", "decided_by": _DB, "confirmed": True}],
+        "lost": [{"direction": "ingress", "src": ["internet", "0.0.0.0/1", "128.0.0.0/1"],
+                  "dst": "web1", "eni": "eth0", "family": 4, "protocol": "tcp",
+                  "ports": "443",
+                  "remote": {"hosts": ["internet"], "cidrs": ["0.0.0.0/1", "128.0.0.0/1"],
+                             "all_except": ["198.51.100.0/24"]},
+                  "before": "allow", "after": "deny",
+                  "decided_by": {"direction": "ingress", "group": None, "rule": None,
+                                 "why": "no rule allows it (the default)"},
+                  "confirmed": False}]}
 CHANGES = [{"lab": "fmt", "change": "rule add web ingress allow udp/53", "sessions_cut": 0,
             "instances_updated": ["web1", "web2"]},
            {"lab": "fmt", "change": "detach web2 web", "sessions_cut": 3,
@@ -120,9 +134,9 @@ HITS_TEXT = (
     '        12  web rule 0: ingress allow tcp/80 from 0.0.0.0/0  [web1 7, web2 5]\n'
     '         0  web default:   []')
 DIFF_TEXT = (
-    'lab fmt with the groups of new.yaml: 1 flows gained, 1 lost, 10 unchanged (confirmed on clone fmtc: 1 mismatches)\n'
-    '  gained web1 -> db1 tcp/3306: deny -> allow (confirmed); group db rule 0 allows tcp/3306 from web\n'
-    '  lost   internet -> web1 icmp: allow -> deny (NOT confirmed: observed allow (ingress: web rule 4: ingress allow icmp from 0.0.0.0/0)); no rule allows it (the default)')
+    'lab fmt with the groups of new.yaml (both families, every protocol and port): 2 classes of traffic change, 1 gained, 1 lost (on clone dfmt: 1 confirmed, 1 disagree, 0 not testable)\n'
+    '  gained db1/eth0 ingress tcp/6379 from any: deny -> allow (db rule 0)\n'
+    '  lost   web1/eth0 ingress tcp/443 from any except 198.51.100.0/24 (internet): allow -> deny (no rule allows it (the default))  CLONE DISAGREES')
 CHANGE_TEXT = (
     'lab fmt: rule add web ingress allow udp/53: applied; instances updated: web1, web2; '
     'tracked sessions cut: 0')

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sgnet.core import flows
+from sgnet.core import classes, classview, flows
 from sgnet.core.errors import LabError
 from sgnet.core.evaluator import Evaluator
 from sgnet.core import labspec
@@ -132,18 +132,35 @@ def test_diff_takes_the_groups_of_the_other_file_and_compares():
     assert merged["instances"][0]["secondary_enis"][0]["security_groups"] == ["db", "web"]
     assert merged["instances"][0]["subnet"] == raw["instances"][0]["subnet"]
     before, after = Evaluator(_lab(raw)), Evaluator(_lab(merged))
+    moved = classes.changes(classes.Analysis(before), classes.Analysis(after), (4,))
+    an = classes.Analysis(after)
+    records = [classview.record(an, c, ("before", "after")) for c in moved]
+    # each flow of the lab's hosts lies in a changed class exactly when its verdict moved
     fl = [("web1", "db1", 6, 5432, 4), ("web1", "db1", 6, 5433, 4),
           ("office1", "web1", 6, 80, 4), ("office1", "web1", 6, 8000, 4)]
-    gained, lost, same = flows.compare(before, after, fl)
-    assert [g[0] for g in gained] == [fl[1]] and [x[0] for x in lost] == [fl[2]]
-    assert same == 2
-    records = [{"src": f[0], "dst": f[1], "protocol": "tcp", "port": f[3], "family": "ipv4",
-                "observed": v, "detail": "", "match": True}
-               for f, v in zip(fl, ("deny", "allow", "deny", "allow"))]
-    d = flows.diff_result("tgold", "changed.yaml", "dclone", fl, records, (gained, lost, same))
-    assert [r["port"] for r in d["gained"]] == [5433] and d["gained"][0]["confirmed"]
-    assert d["lost"][0]["before"] == "allow" and d["lost"][0]["confirmed"]
-    assert d["summary"] == {"flows": 4, "gained": 1, "lost": 1, "clone_mismatches": 0}
+    moved_flows = 0
+    for f in fl:
+        a, b = before.evaluate(*f), after.evaluate(*f)
+        eni = b.decided_by.eni.split("/")[1]
+        inside = [r for r in records if r["direction"] == b.decided_by.direction and
+                  r["eni"] == eni and
+                  r["protocol"] == "tcp" and f[1 if r["direction"] == "ingress" else 0] in
+                  (r["dst"] if r["direction"] == "ingress" else r["src"]) and
+                  _in_ports(r["ports"], f[3]) and
+                  (f[0] if r["direction"] == "ingress" else f[1]) in
+                  (r["src"] if r["direction"] == "ingress" else r["dst"])]
+        assert bool(inside) == (a.verdict != b.verdict), f
+        moved_flows += a.verdict != b.verdict
+    assert moved_flows == 2
+    d = classview.diff_result("tgold", "changed.yaml", None, records, (4,), None)
+    assert d["summary"]["classes"] == len(records) == d["summary"]["gained"] + \
+        d["summary"]["lost"]
+    assert d["scope"] == {"families": [4], "ports": "all"}
+
+
+def _in_ports(text, port):
+    lo, _, hi = text.partition("-")
+    return int(lo) <= port <= int(hi or lo)
 
 
 def test_rule_hits_add_up_per_rule_and_instance():

@@ -9,7 +9,7 @@ import pytest
 
 from sgnet import cli_format
 from sgnet.core.probes import ProbeResult
-from sgnet.core import flows, labspec, lint, readings
+from sgnet.core import classes, classview, flows, labspec, lint, readings
 from sgnet.core.compiler import Compiler
 from sgnet.core.errors import FieldError, LabError
 from sgnet.core.evaluator import Evaluator
@@ -223,15 +223,16 @@ def test_report_marks_the_cell_and_has_a_legend():
 def test_diff_rows_carry_the_readings_of_the_new_groups():
     old = huawei_raw()
     old["instances"][0]["security_groups"] = ["closed"]  # before: denied, one group
-    after = Evaluator(parse(huawei_raw()))  # after: allowed by `open`, attached first
-    flow = ("net", "vm1", TCP, 22, 4)
-    comparison = flows.compare(Evaluator(parse(old)), after, [flow])
-    d = flows.diff_result("h13ou", "new.yaml", "dclone", [flow], _records(after, [flow]),
-                          comparison)
-    [row] = d["gained"]
+    after = classes.Analysis(Evaluator(parse(huawei_raw())))  # after: allowed by `open`
+    moved = classes.changes(classes.Analysis(Evaluator(parse(old))), after, (4,))
+    records = [classview.record(after, c, ("before", "after")) for c in moved]
+    d = classview.diff_result("h13ou", "new.yaml", None, records, (4,), None)
+    [row] = [r for r in d["gained"] if r["protocol"] == "tcp" and r["ports"] == "22"]
+    assert row["dst"] == "vm1" and "net" in row["src"]
     assert row["readings"][0]["value"] == "aggregated" and \
         row["readings"][0]["verdict"] == "deny"
-    assert "depends on the reading: with huawei_group_order: aggregated" in \
+    assert d["summary"]["reading_dependent"] >= 1
+    assert "depends on the reading: huawei_group_order=aggregated gives deny" in \
         cli_format.format_diff(d)
 
 
