@@ -126,24 +126,44 @@ def access(sess, name: str, timeout: float = 1.0) -> dict:
     """`explain LAB DST`: the complete access table of an instance, every class of what
     each ENI accepts and sends out, both families, with the deciding rule, each class
     confirmed by packets on the running lab."""
-    inst = sess.lab.instance(name)
-    if inst is None:
+    if sess.lab.instance(name) is None:
         raise LabError(f"DST {name!r}: not an instance of lab {sess.lab.name} (the access "
                        "table is an instance's)")
+    return access_tables(sess, [name], timeout)[0]
+
+
+def access_tables(sess, names: list, timeout: float = 1.0) -> list:
+    """The access tables of these instances, all their classes probed in one run."""
     analysis = classes.Analysis(sess.evaluator)
-    all_cls = analysis.instance_classes(inst)
-    records = [classview.record(analysis, c) for c in all_cls]
-    confirm(sess, analysis, records, all_cls, timeout)
-    enis = []
-    for eni in inst.enis:
-        mine = [r for r, c in zip(records, all_cls) if c.eni == eni.index]
-        enis.append({"eni": eni.ifname, "subnet": eni.subnet,
-                     "addresses": [str(a) for f in (4, 6) for a in eni.addresses(f)],
-                     "groups": list(eni.groups),
-                     "ingress": [r for r in mine if r["direction"] == "ingress"],
-                     "egress": [r for r in mine if r["direction"] == "egress"]})
-    return {"lab": sess.lab.name, "instance": name, "enis": enis,
-            "summary": classview.confirmed_summary(records)}
+    per, all_cls, all_recs = [], [], []
+    for name in names:
+        cls_list = analysis.instance_classes(sess.lab.instance(name))
+        recs = [classview.record(analysis, c) for c in cls_list]
+        per.append((name, cls_list, recs))
+        all_cls += cls_list
+        all_recs += recs
+    confirm(sess, analysis, all_recs, all_cls, timeout)
+    out = []
+    for name, cls_list, records in per:
+        enis = []
+        for eni in sess.lab.instance(name).enis:
+            mine = [r for r, c in zip(records, cls_list) if c.eni == eni.index]
+            enis.append({"eni": eni.ifname, "subnet": eni.subnet,
+                         "addresses": _addresses(eni),
+                         "groups": list(eni.groups),
+                         "ingress": [r for r in mine if r["direction"] == "ingress"],
+                         "egress": [r for r in mine if r["direction"] == "egress"]})
+        out.append({"lab": sess.lab.name, "instance": name, "enis": enis,
+                    "summary": classview.confirmed_summary(records)})
+    return out
+
+
+def _addresses(eni) -> list:
+    """The ENI's addresses as text: a block of secondary ones as its first-last."""
+    out = [str(eni.ip)]
+    if eni.secondary:
+        out.append(f"{eni.secondary[0]}-{eni.secondary[1]}")
+    return out + ([str(eni.ipv6)] if eni.ipv6 else [])
 
 
 def verify(sess, intents, timeout: float = 1.0) -> dict:

@@ -193,6 +193,10 @@ def _flow_verbs(verb):
     s.add_argument("lab", metavar="LAB")
     s.add_argument("-o", "--output", required=True, metavar="FILE.html")
     _flow_options(s)
+    s.add_argument("--diff", metavar="CHANGED.yaml", help="also the classes of traffic the "
+                   "groups of this file would change (confirmed on a clone)")
+    s.add_argument("--verify", metavar="INTENTS.yaml", help="also these intents, with their "
+                   "violations")
 
 
 def _file_verbs(verb):
@@ -498,13 +502,22 @@ def _verify(args, sess) -> int:
 
 
 def _report(args, sess) -> int:
+    from sgnet import classprobe
     from sgnet.io.report import page
     m = sess.matrix(args.flows, _family(args), args.timeout)
+    tables = classprobe.access_tables(sess, [i.name for i in sess.lab.instances], args.timeout)
+    d = sess.diff(args.diff, None, None, args.timeout) if args.diff else None
+    v = classprobe.verify(sess, args.verify, args.timeout) if args.verify else None
     with _writing("-o", args.output), open(args.output, "w", encoding="utf-8") as f:
-        f.write(page.render(sess.lab, m))
+        f.write(page.render(sess.lab, m, access=tables, diff=d, verify=v))
     done = {"lab": args.lab, "output": args.output, "summary": m["summary"]}
+    disagree = sum(t["summary"]["disagree"] for t in tables)
+    if disagree:
+        done["summary"] = dict(m["summary"], classes_disagree=disagree)
     _out(args, done, format_report(done))
-    return _verdicts_exit(m["summary"])
+    code = _verdicts_exit(m["summary"])
+    return code or (1 if disagree or (d and d["summary"]["clone_mismatches"]) or
+                    (v and v["summary"]["violated"]) else 0)
 
 
 def _exec(args, sess) -> int:

@@ -161,7 +161,7 @@ def changes(before: Analysis, after: Analysis, families=(4, 6), protocols=None) 
     documents under which the verdict after would differ, neighbours with the same change
     merged (same verdicts, the same deciding rule after, the same readings). `protocols`:
     only {family: [(protocol, port or None)]} (a narrowed diff), else everything."""
-    out = []
+    out, memo = [], {}
     for inst in after.lab.instances:
         old = before.lab.instance(inst.name)
         if old is None:
@@ -171,19 +171,31 @@ def changes(before: Analysis, after: Analysis, families=(4, 6), protocols=None) 
                 continue
             prev = old.enis[eni.index]
             for d in DIRECTIONS:
+                was = before.evaluator.decision_list(prev, d)
                 mine, others = after.lists(eni, d)
-                lists = [before.evaluator.decision_list(prev, d), mine] + \
-                    [dl for _, dl in others]
+                lists = [was, mine] + [dl for _, dl in others]
                 for f in families:
-                    if not _has_address(eni, f):
+                    if not _has_address(eni, f) or _alike(before, after, was, mine, f):
                         continue
-                    got = hs.cells(lists, [before.remotes] + [after.remotes] * (len(lists) - 1),
-                                   f)
-                    moved = [_reading_cell(c, others) for c in got
-                             if c.decisions[0].verdict != c.decisions[1].verdict]
-                    out += _merged(eni, d, f, moved,
+                    key = (f, tuple((tuple(dl.entries), dl.default, dl.default_why)
+                                    for dl in lists))
+                    if key not in memo:
+                        got = hs.cells(lists, [before.remotes] + [after.remotes] *
+                                       (len(lists) - 1), f)
+                        memo[key] = [_reading_cell(c, others) for c in got
+                                     if c.decisions[0].verdict != c.decisions[1].verdict]
+                    out += _merged(eni, d, f, memo[key],
                                    None if protocols is None else protocols.get(f, []))
     return out
+
+
+def _alike(before: Analysis, after: Analysis, was, mine, family: int) -> bool:
+    """Do two decision lists decide every packet of the family alike, by being the same
+    entries over the same addresses (a group's members may have changed)?"""
+    if was.default != mine.default or was.entries != mine.entries:
+        return False
+    return all(before.remotes.ranges(e.remote, family) == after.remotes.ranges(e.remote, family)
+               for e in mine.entries if e.family == family and e.remote.kind == "group")
 
 
 def _reading_cell(cell, others):
