@@ -24,7 +24,8 @@ import re
 
 from sgnet.core import layering, witness
 from sgnet.core.model import Instance, Lab
-from sgnet.core.names import bridge_name
+from sgnet.core.names import bridge_name, world_link_name
+from sgnet.core.placement import has_world
 from sgnet.providers import get_profile
 
 ND_TYPES = ["nd-router-solicit", "nd-router-advert", "nd-neighbor-solicit",
@@ -321,7 +322,45 @@ class Compiler:
                     _m(_meta("iifname"), {"set": mine}), _m(_meta("oifname"), {"set": others}),
                     {"counter": None}, *_witness(route, "deny"), {"drop": None}],
                     f"VPC {vpc.name} is isolated from other VPCs"))
+                if not has_world(self.lab):
+                    continue
+                # an address of another VPC that no ENI holds is routed to the world, not to
+                # a bridge: kept apart by the other VPCs' ranges
+                for proto, fam in (("ip", 4), ("ip6", 6)):
+                    ranges = [_addr_value(n) for v in self.lab.vpcs if v is not vpc
+                              for n in (v.cidr, v.ipv6_cidr) if n is not None and
+                              n.version == fam]
+                    if not ranges:
+                        continue
+                    cmds.append(self._rule("forward", [
+                        _m(_meta("iifname"), {"set": mine}),
+                        _m(_meta("oifname"), world_link_name(self.lab)),
+                        _m({"payload": {"protocol": proto, "field": "daddr"}},
+                           {"set": ranges}),
+                        {"counter": None}, *_witness(route, "deny"), {"drop": None}],
+                        f"VPC {vpc.name} is isolated from other VPCs' unheld addresses"))
         return {"nftables": cmds}
+
+    def compile_world(self) -> dict:
+        """The outside world (sgnet.core.wiring) answers at any address, but an ICMPv6
+        error's source is the offending packet's destination only if that is a configured
+        address (icmp6_send: ipv6_chk_addr), never under AnyIP: it is set so here, from the
+        inner header (its destination address: 24 bytes into the IPv6 header quoted 8 bytes
+        into the ICMPv6 message; the checksum follows: NFT_PAYLOAD_L4CSUM). IPv4 needs none
+        (__icmp_send answers from a local route's destination)."""
+        t = self.table
+        inner_dst = {"payload": {"base": "th", "offset": (8 + 24) * 8, "len": 128}}
+        return {"nftables": [  # made once, with the world's namespace
+            {"add": {"table": {"family": "inet", "name": t}}},
+            {"add": {"chain": self._t(name="output", type="filter", hook="output", prio=0,
+                                      policy="accept")}},
+            self._rule("output", [
+                _m({"payload": {"protocol": "icmpv6", "field": "type"}},
+                   {"set": ["destination-unreachable", "time-exceeded",
+                            "parameter-problem"]}),
+                {"mangle": {"key": {"payload": {"protocol": "ip6", "field": "saddr"}},
+                            "value": inner_dst}}],
+                "an ICMPv6 error comes from where the packet it is about was sent")]}
 
 
 def _index(ruleset: dict):

@@ -6,11 +6,13 @@ Namespaces (every one starts with the lab's name, which has no '-'):
   <lab>--gw          the lab's gateway; over several hosts <lab>--gw-<host> on each (gw_ns)
   <lab>--h-<host>    a simulated host, standing for a hypervisor's root namespace (host_ns)
   <lab>--ul          the underlay switch the simulated hosts are plugged into (switch_ns)
+  <lab>--world       the outside world: every address no host of the lab holds (world_ns)
 Interfaces (at most 15 characters: a lab name has at most 8), in the gateway:
   <lab>b<subnet#> a subnet's bridge, <lab>i<instance#>e<eni#> an ENI's peer, <lab>x<ext#>
-  an external's link, <lab>v<subnet#> a subnet's VXLAN device, <lab>vt the transit segment;
-  in the underlay switch <lab>u<host#>, a simulated host's port. Inside an instance, ENI k is
-  eth<k> (model.Eni.ifname); inside an external eth0, inside a simulated host ul0.
+  an external's link, <lab>v<subnet#> a subnet's VXLAN device, <lab>vt the transit segment,
+  <lab>w the link to the outside world; in the underlay switch <lab>u<host#>, a simulated
+  host's port. Inside an instance, ENI k is eth<k> (model.Eni.ifname); inside an external
+  and the world eth0, inside a simulated host ul0.
 
 MACs are fixed rather than random (locally administered unicast), so that every neighbour
 entry can be written in advance: the lab's gateways hold a permanent ARP/NDP entry for
@@ -26,6 +28,7 @@ from __future__ import annotations
 from sgnet.core.labspec import HOST_NAME, LAB_NAME, OBJECT_NAME
 
 EXTERNAL_IFNAME = "eth0"  # an external's end of its link to the gateway
+WORLD_IFNAME = "eth0"     # the world's end of its link to the gateway
 UNDERLAY_IFNAME = "ul0"   # a simulated host's link to the underlay switch
 SWITCH_BRIDGE = "sw"      # the underlay switch's bridge (in its own namespace)
 
@@ -50,13 +53,18 @@ def switch_ns(lab_name: str) -> str:
     return f"{lab_name}--ul"
 
 
+def world_ns(lab_name: str) -> str:
+    """The outside world: answers for every address outside the lab's hosts."""
+    return f"{lab_name}--world"
+
+
 def owner(ns: str):
     """(lab, kind) of a namespace named as sgnet names them: kind "endpoint" for an
     instance's or external's (ns_name), "lab" for the lab's own after "<lab>--": the gateway
-    (gw_ns, one per host over several hosts), a simulated host (host_ns) and the underlay
-    switch (switch_ns). None for any other name. A lab name has no '-', so what comes
-    before the first '-' is the only lab a name can belong to: lab rp has rp-x, never
-    rpfx-x."""
+    (gw_ns, one per host over several hosts), a simulated host (host_ns), the underlay
+    switch (switch_ns) and the outside world (world_ns). None for any other name. A lab
+    name has no '-', so what comes before the first '-' is the only lab a name can belong
+    to: lab rp has rp-x, never rpfx-x."""
     if not isinstance(ns, str):  # from a state file, which can say anything
         return None
     lab, dash, rest = ns.partition("-")
@@ -66,7 +74,7 @@ def owner(ns: str):
         return (lab, "endpoint") if OBJECT_NAME.fullmatch(rest) else None
     own = rest[1:]
     kind, _, host = own.partition("-")
-    if own in ("gw", "ul") or (kind in ("gw", "h") and HOST_NAME.fullmatch(host)):
+    if own in ("gw", "ul", "world") or (kind in ("gw", "h") and HOST_NAME.fullmatch(host)):
         return lab, "lab"
     return None
 
@@ -92,6 +100,11 @@ def vxlan_name(lab, subnet) -> str:
 
 def transit_name(lab) -> str:
     return f"{lab.name}vt"
+
+
+def world_link_name(lab) -> str:
+    """The gateway's end of the link to the outside world."""
+    return f"{lab.name}w"
 
 
 def switch_port_name(lab, host) -> str:
@@ -125,3 +138,13 @@ def external_link_mac(x) -> str:
 
 def transit_mac(host) -> str:
     return _mac(0x74, host.index + 1)
+
+
+def world_mac() -> str:
+    """The world's end of its link (one world per lab, alone on its link)."""
+    return _mac(0x77, 0)
+
+
+def world_link_mac() -> str:
+    """The gateway's end of the link to the world."""
+    return _mac(0x77, 0, 1)

@@ -15,7 +15,7 @@ import ipaddress
 import zlib
 
 from sgnet.core.model import Host, Lab
-from sgnet.core.names import gw_ns, host_ns, ns_name, switch_ns
+from sgnet.core.names import gw_ns, host_ns, ns_name, switch_ns, world_ns
 
 VXLAN_PORT = 4789
 VXLAN_OVERHEAD = {4: 50, 6: 70}  # outer IP + UDP + VXLAN + inner Ethernet
@@ -65,6 +65,13 @@ def externals_on(lab: Lab, host: str) -> list:
     return [x for x in lab.externals if x.host == host]
 
 
+def has_world(lab: Lab) -> bool:
+    """Whether the lab has an outside world (sgnet.core.wiring): a lab on one machine
+    does; over several hosts, not (yet): each host's gateway would need a way to it.
+    Re-exported as wiring.has_world."""
+    return not lab.hosts
+
+
 def host_namespaces(lab: Lab, host: str) -> list:
     """The namespaces a host's agent creates for the lab (not the simulated host's own)."""
     return ([gw_ns(lab.name, host)] + [ns_name(lab.name, i.name) for i in instances_on(lab, host)]
@@ -84,4 +91,5 @@ def lab_namespaces(lab: Lab) -> list:
         return (simulated_namespaces(lab)
                 + [n for h in lab.hosts for n in host_namespaces(lab, h.name)])
     return ([gw_ns(lab.name)] + [ns_name(lab.name, i.name) for i in lab.instances]
-            + [ns_name(lab.name, x.name) for x in lab.externals])
+            + [ns_name(lab.name, x.name) for x in lab.externals]
+            + ([world_ns(lab.name)] if has_world(lab) else []))

@@ -18,6 +18,13 @@ The design (names and MACs: sgnet.core.names; hosts and numbers: sgnet.core.plac
   subnet; a remote ENI's permanent neighbour entry is the only way to reach it (its answer
   to this gateway's ARP would reach its own host's gateway, same MAC). Externals are
   attached on one host; the other gateways route to them over the transit segment.
+- The outside world (one-host labs: has_world) is a namespace behind the gateway holding
+  every address no ENI or external holds: the gateway's default routes lead to it, and so
+  does the rest of each subnet (the bridges' addresses make no subnet route; each held
+  address has its own). Every packet coming into it is local there (AnyIP: a local route
+  for 0.0.0.0/0 and ::/0), so its raw sockets hear answers to any address and its kernel
+  answers like a host at any address; what it sends itself is routed by the main table
+  (a rule for iif lo before the local table's), which holds the lab's space.
 
 Order is deterministic (the lab's order); every value is JSON-serialisable (as_json).
 """
@@ -34,11 +41,16 @@ from sgnet.core.model import Lab
 
 GW_LINK4 = "169.254.0.1"  # the gateway's side of every external's point-to-point link
 GW_LINK6 = "fe80::1"
+WORLD_LINK4 = "169.254.0.2"  # the world's side of its link
+WORLD_LINK6 = "fe80::2"
 FLOOD_MAC = "00:00:00:00:00:00"  # a VXLAN forwarding entry for every broadcast and unknown
 UNDERLAY = "<underlay>"  # Link.made_in: from the namespace the host's agent runs in
 KERNEL = "<kernel>"      # Link.made_in: there with the namespace (lo)
 MAIN, LOCAL = 254, 255   # routing tables
 ENI_TABLE, ENI_RULE = 100, 1000  # ENI k's source-routing table and rule priority: + k
+# In the world: what it sends itself is looked up in main (WORLD_OWN_RULE), everything else
+# in local (moved from the kernel's own rule, priority 0, to WORLD_LOCAL_RULE).
+KERNEL_LOCAL_RULE, WORLD_OWN_RULE, WORLD_LOCAL_RULE = 0, 100, 200
 
 COMMON_SYSCTLS = {
     "net.ipv4.conf.all.rp_filter": 0, "net.ipv4.conf.default.rp_filter": 0,
@@ -70,6 +82,10 @@ GW_SYSCTLS = {"net.ipv4.ip_forward": 1, "net.ipv6.conf.all.forwarding": 1,
 # peers, VXLAN devices) carry no IPv6 of their own (a port with IPv6 multicasts its reports
 # to every other port as it comes up). Links that route IPv6 turn it back on (Link.sysctls).
 GW_LATE_SYSCTLS = {"net.ipv6.conf.default.disable_ipv6": 1}
+# Every packet into the world is local there, its source too (AnyIP): accepted as such
+# (accept_local, the device's or all's: IN_DEV_ORCONF), with no reverse-path filter.
+# IPv6 has neither check.
+WORLD_SYSCTLS = {"net.ipv4.conf.all.accept_local": 1}
 
 
 @dataclass(frozen=True)
@@ -99,6 +115,7 @@ class Address:
     address: str
     prefixlen: int
     nodad: bool = False
+    noprefixroute: bool = False  # no route to the address's subnet (IFA_F_NOPREFIXROUTE)
 
 
 @dataclass(frozen=True)
@@ -131,10 +148,17 @@ class Route:
 
 @dataclass(frozen=True)
 class Rule:
-    """Source routing: packets from `src` (an address or CIDR) use `table`."""
-    src: str
+    """Policy routing: packets from `src` (an address or CIDR; None: any, of `family`)
+    that came in on `iif` (None: any; "lo": sent by this namespace itself) use `table`."""
+    src: Optional[str]
     table: int
     priority: int
+    iif: Optional[str] = None
+    family: int = 0  # 4 or 6, for a rule without src
+
+    @property
+    def version(self) -> int:
+        return self.family or ipaddress.ip_network(self.src).version
 
 
 @dataclass(frozen=True)
@@ -148,6 +172,7 @@ class Namespace:
     fdb: tuple = ()
     sysctls: dict = field(default_factory=dict)       # first, in a new namespace
     late_sysctls: dict = field(default_factory=dict)  # once the links made here exist
+    removed_rules: tuple = ()  # the kernel's own rules replaced by `rules` (removed first)
 
 
 @dataclass(frozen=True)
@@ -158,10 +183,15 @@ class Wiring:
     gateway: Namespace
     instances: tuple  # in the order of the lab's instances (on this host)
     externals: tuple
+    world: Optional[Namespace] = None  # has_world
 
     @property
     def namespaces(self) -> tuple:
-        return (self.gateway, *self.instances, *self.externals)
+        return (self.gateway, *self.instances, *self.externals,
+                *((self.world,) if self.world else ()))
+
+
+has_world = placement.has_world  # whether a lab has an outside world (one-host labs)
 
 
 def plan(lab: Lab, host: str = None, mtu: int = 0) -> Wiring:
@@ -175,7 +205,8 @@ def plan(lab: Lab, host: str = None, mtu: int = 0) -> Wiring:
     gw = names.gw_ns(lab.name, host)
     return Wiring(lab.name, host, _gateway(lab, host, mtu, instances, externals),
                   tuple(_instance(lab, i, gw, mtu) for i in instances),
-                  tuple(_external(lab, x, gw, mtu) for x in externals))
+                  tuple(_external(lab, x, gw, mtu) for x in externals),
+                  _world(lab, gw, mtu) if has_world(lab) else None)
 
 
 def _lo():
@@ -183,7 +214,10 @@ def _lo():
 
 
 def _gateway(lab: Lab, host, mtu: int, instances, externals) -> Namespace:
-    parts = [_bridges(lab, mtu), _ports(lab, instances, externals)]
+    world = has_world(lab)
+    parts = [_bridges(lab, mtu, world), _ports(lab, instances, externals)]
+    if world:
+        parts.append(_world_link(lab, instances))
     if host is not None:
         parts += [_overlay(lab, lab.host(host), mtu), _transit(lab, lab.host(host), mtu)]
     return Namespace(names.gw_ns(lab.name, host), (_lo(), *_cat(parts, "links")),
@@ -196,15 +230,17 @@ def _cat(parts, key) -> tuple:
     return tuple(x for p in parts for x in p.get(key, ()))
 
 
-def _bridges(lab: Lab, mtu: int) -> dict:
-    """A bridge per subnet with the subnet's gateway addresses and fixed MAC."""
+def _bridges(lab: Lab, mtu: int, world: bool) -> dict:
+    """A bridge per subnet with the subnet's gateway addresses and fixed MAC; with a world,
+    the addresses make no subnet route (_world_link routes each held address)."""
     links, addresses = [], []
     for s in lab.subnets:
         br = names.bridge_name(lab, s)
         links.append(Link(br, "bridge", mac=names.gateway_mac(s), mtu=mtu))
-        addresses.append(Address(br, str(s.gateway), s.cidr.prefixlen))
+        addresses.append(Address(br, str(s.gateway), s.cidr.prefixlen, noprefixroute=world))
         if s.ipv6_cidr:
-            addresses.append(Address(br, str(s.gateway6), s.ipv6_cidr.prefixlen, nodad=True))
+            addresses.append(Address(br, str(s.gateway6), s.ipv6_cidr.prefixlen, nodad=True,
+                                     noprefixroute=world))
     return {"links": links, "addresses": addresses}
 
 
@@ -232,6 +268,31 @@ def _ports(lab: Lab, instances, externals) -> dict:
             out["addresses"].append(Address(link, GW_LINK6, 64, nodad=True))
             out["routes"].append(Route(f"{x.ipv6}/128", link))
             out["neighbours"].append(Neighbour(link, str(x.ipv6), names.external_mac(x)))
+    return out
+
+
+def _world_link(lab: Lab, instances) -> dict:
+    """The gateway's link to the world, with its defaults, each subnet, and routes on the
+    bridges for only what the ENIs hold: an address nobody holds goes to the world."""
+    link, wns = names.world_link_name(lab), names.world_ns(lab.name)
+    mac = names.world_mac()
+    out = {"links": [Link(link, "veth", made_in=wns, mac=names.world_link_mac(),
+                          peer=names.WORLD_IFNAME, peer_ns=wns, sysctls=_ipv6_on(link))],
+           "addresses": [Address(link, GW_LINK4, 32), Address(link, GW_LINK6, 64, nodad=True)],
+           "neighbours": [Neighbour(link, WORLD_LINK4, mac), Neighbour(link, WORLD_LINK6, mac)],
+           "routes": [Route("0.0.0.0/0", link, WORLD_LINK4, onlink=True),
+                      Route("::/0", link, WORLD_LINK6)]}
+    for s in lab.subnets:
+        out["routes"].append(Route(str(s.cidr), link, WORLD_LINK4, onlink=True))
+        if s.ipv6_cidr:
+            out["routes"].append(Route(str(s.ipv6_cidr), link, WORLD_LINK6))
+    for inst in instances:
+        for eni in inst.enis:
+            br = names.bridge_name(lab, lab.subnet(eni.subnet))
+            out["routes"].append(Route(f"{eni.ip}/32", br, scope="link"))
+            out["routes"] += [Route(str(n), br, scope="link") for n in _blocks(eni)]
+            if eni.ipv6:
+                out["routes"].append(Route(f"{eni.ipv6}/128", br))
     return out
 
 
@@ -307,8 +368,7 @@ def _instance(lab: Lab, inst, gw: str, mtu: int) -> Namespace:
 def _eni(lab: Lab, inst, eni, gw: str, mtu: int, out: dict):
     s, dev = lab.subnet(eni.subnet), eni.ifname
     gw_mac, table, prio = names.gateway_mac(s), ENI_TABLE + eni.index, ENI_RULE + eni.index
-    blocks = (list(ipaddress.summarize_address_range(*eni.secondary)) if eni.secondary
-              else [])
+    blocks = _blocks(eni)
     out["links"].append(Link(dev, "veth", mac=names.eni_mac(inst, eni), mtu=mtu,
                              peer=names.eni_peer_name(lab, inst, eni), peer_ns=gw,
                              sysctls={f"net.ipv4.conf.{dev}.arp_ignore": 0} if blocks else {}))
@@ -336,6 +396,11 @@ def _eni(lab: Lab, inst, eni, gw: str, mtu: int, out: dict):
         out["rules"].append(Rule(f"{eni.ipv6}/128", table, prio))
 
 
+def _blocks(eni) -> list:
+    """The CIDRs of an ENI's block of secondary addresses."""
+    return list(ipaddress.summarize_address_range(*eni.secondary)) if eni.secondary else []
+
+
 def _external(lab: Lab, x, gw: str, mtu: int) -> Namespace:
     dev, link_mac = names.EXTERNAL_IFNAME, names.external_link_mac(x)
     addresses = [Address(dev, str(x.ip), 32)]
@@ -350,6 +415,44 @@ def _external(lab: Lab, x, gw: str, mtu: int) -> Namespace:
     return Namespace(names.ns_name(lab.name, x.name), (_lo(), link), tuple(addresses),
                      tuple(neighbours), tuple(routes),
                      sysctls={**COMMON_SYSCTLS, **HOST_SYSCTLS})
+
+
+def _world(lab: Lab, gw: str, mtu: int) -> Namespace:
+    """The outside world (see the module's opening comment): AnyIP for both families (a
+    local route for everything: ip-route(8) `local`), the lab's space in main for what it
+    sends itself, through the gateway."""
+    dev, link_mac = names.WORLD_IFNAME, names.world_link_mac()
+    link = Link(dev, "veth", mac=names.world_mac(), mtu=mtu, peer=names.world_link_name(lab),
+                peer_ns=gw, peer_mac=link_mac,
+                sysctls={f"net.ipv4.conf.{dev}.accept_local": 1,
+                         f"net.ipv4.conf.{dev}.rp_filter": 0})
+    # An on-link gateway must not be a local address (fib_check_nh: inet_addr_type_dev_table
+    # in the local table), which under 0.0.0.0/0 it would be: the gateway's side stays
+    # unicast there.
+    routes = [Route(f"{GW_LINK4}/32", dev, table=LOCAL, scope="link")]
+    for net in _lab_space(lab):
+        routes.append(Route(str(net), dev, GW_LINK4, onlink=True) if net.version == 4
+                      else Route(str(net), dev, GW_LINK6))
+    routes += [Route(dst, "lo", table=LOCAL, scope="host", type="local")
+               for dst in ("0.0.0.0/0", "::/0")]
+    rules = [Rule(None, MAIN, WORLD_OWN_RULE, iif="lo", family=f) for f in (4, 6)]
+    rules += [Rule(None, LOCAL, WORLD_LOCAL_RULE, family=f) for f in (4, 6)]
+    return Namespace(
+        names.world_ns(lab.name), (_lo(), link),
+        (Address(dev, WORLD_LINK4, 32), Address(dev, WORLD_LINK6, 64, nodad=True)),
+        (Neighbour(dev, GW_LINK4, link_mac), Neighbour(dev, GW_LINK6, link_mac)),
+        tuple(routes), tuple(rules),
+        sysctls={**COMMON_SYSCTLS, **HOST_SYSCTLS, **WORLD_SYSCTLS},
+        removed_rules=tuple(Rule(None, LOCAL, KERNEL_LOCAL_RULE, family=f) for f in (4, 6)))
+
+
+def _lab_space(lab: Lab) -> list:
+    """Every address a host of the lab may hold: the VPCs' CIDRs (their subnets are inside:
+    labspec) and the externals' addresses."""
+    out = [n for v in lab.vpcs for n in (v.cidr, v.ipv6_cidr) if n is not None]
+    for x in lab.externals:
+        out += [ipaddress.ip_network(a) for a in (x.ip, x.ipv6) if a is not None]
+    return out
 
 
 def simulated(lab: Lab) -> tuple:

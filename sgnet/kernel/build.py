@@ -22,7 +22,7 @@ from sgnet.core.model import Lab
 from sgnet.kernel import conntrack, netns, nft, rtnl, workers
 from sgnet.providers import get_profile
 
-IFA_F_NODAD = 0x02
+IFA_F_NODAD, IFA_F_NOPREFIXROUTE = rtnl.IFA_F_NODAD, rtnl.IFA_F_NOPREFIXROUTE
 # Visible inside a namespace only where the kernel keeps them per namespace; a global one
 # (older kernels) would change the host: left alone there.
 OPTIONAL_SYSCTLS = {"net.ipv4.icmp_msgs_per_sec": 1000000, "net.ipv4.icmp_msgs_burst": 1000000}
@@ -137,7 +137,8 @@ def _setup(r, ns, fds: dict):
             here.add(link.name)
     for a in ns.addresses:
         if a.dev in here:
-            r.addr(ix[a.dev], a.address, a.prefixlen, nodad=a.nodad)
+            r.addr(ix[a.dev], a.address, a.prefixlen, nodad=a.nodad,
+                   noprefixroute=a.noprefixroute)
     if ns.late_sysctls:
         netns.sysctl(ns.late_sysctls)
 
@@ -152,7 +153,8 @@ def _finish(r, ns):
             _up(r, ix, link)
     for a in ns.addresses:
         if a.dev in there:
-            r.addr(ix[a.dev], a.address, a.prefixlen, nodad=a.nodad)
+            r.addr(ix[a.dev], a.address, a.prefixlen, nodad=a.nodad,
+                   noprefixroute=a.noprefixroute)
     for n in ns.neighbours:
         r.neigh(ix[n.dev], n.address, n.mac)
     for f in ns.fdb:
@@ -160,8 +162,12 @@ def _finish(r, ns):
     for rt in ns.routes:
         r.route(rt.dst, ix[rt.dev], rt.gateway, table=rt.table, priority=rt.priority,
                 scope=SCOPES[rt.scope], rtype=ROUTE_TYPES[rt.type], onlink=rt.onlink)
+    # the kernel's own rules go before any is added: a deletion takes the first rule that
+    # matches, which could otherwise be one of the plan's (the world's local lookup)
+    for rule in ns.removed_rules:
+        r.rule(rule.table, rule.priority, rule.version, rule.src, rule.iif, delete=True)
     for rule in ns.rules:
-        r.rule_from(rule.src, rule.table, rule.priority)
+        r.rule(rule.table, rule.priority, rule.version, rule.src, rule.iif)
 
 
 def _whole(ns, fds: dict):
@@ -193,8 +199,11 @@ def _ipr_bridge(ipr, link, addresses):
     i = _ipr_index(ipr, link.name)
     ipr.link("set", index=i, address=link.mac, **({"mtu": link.mtu} if link.mtu else {}))
     for a in addresses:
+        # pyroute2 sends `flags` as IFA_FLAGS (32 bits): room for IFA_F_NOPREFIXROUTE
+        flags = (IFA_F_NODAD if a.nodad else 0) | (IFA_F_NOPREFIXROUTE if a.noprefixroute
+                                                   else 0)
         ipr.addr("add", index=i, address=a.address, prefixlen=a.prefixlen,
-                 **({"flags": IFA_F_NODAD} if a.nodad else {}))
+                 **({"flags": flags} if flags else {}))
     ipr.link("set", index=i, state="up")
 
 
@@ -275,6 +284,10 @@ def build(lab: Lab, progress=None, jobs=None, host: str = None):
                 raise SgnetBuildError(error)
         for x in plan.externals:
             netns.create(x.name, then=_whole(x, fds), own_netlink=True)
+        if plan.world is not None:
+            world = Compiler(lab).compile_world()
+            netns.create(plan.world.name, own_netlink=True, then=lambda r: (
+                _whole(plan.world, fds)(r), nft.apply_here(plan.world.name, world, keep=False)))
     finally:
         os.close(gw_fd)
     netns.run(gw, lambda r: _finish(r, plan.gateway), own_netlink=True)

@@ -18,6 +18,7 @@ from sgnet.kernel import guard
 
 NETLINK_ROUTE = 0
 RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE, RTM_NEWNEIGH, RTM_NEWRULE = 16, 20, 24, 28, 32
+RTM_DELRULE = 33
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_EXCL, NLM_F_CREATE, NLM_F_APPEND = 0x1, 0x4, 0x200, 0x400, 0x800
 NLM_F_REPLACE = 0x100
 NLMSG_ERROR = 2
@@ -30,9 +31,9 @@ NDA_DST, NDA_LLADDR, NUD_PERMANENT, NTF_SELF, AF_BRIDGE = 1, 2, 0x80, 0x02, 7
 IFLA_INFO_KIND, IFLA_INFO_DATA, VETH_INFO_PEER = 1, 2, 1
 IFLA_BR_FORWARD_DELAY, IFLA_BR_STP_STATE, IFLA_BR_MCAST_SNOOPING = 1, 5, 23
 IFA_ADDRESS, IFA_LOCAL, IFA_FLAGS = 1, 2, 8
-IFA_F_NODAD = 0x02
+IFA_F_NODAD, IFA_F_NOPREFIXROUTE = 0x02, 0x200  # the latter only in IFA_FLAGS (32 bits)
 RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_TABLE = 1, 4, 5, 6, 15
-FRA_SRC, FRA_PRIORITY, FRA_TABLE = 2, 6, 15
+FRA_SRC, FRA_IIFNAME, FRA_PRIORITY, FRA_TABLE = 2, 3, 6, 15
 RT_TABLE_MAIN, RTPROT_STATIC, FR_ACT_TO_TBL, RTNH_F_ONLINK = 254, 4, 1, 4
 RTN_UNICAST, RTN_LOCAL = 1, 2
 SCOPE_UNIVERSE, SCOPE_LINK, SCOPE_HOST = 0, 253, 254
@@ -160,11 +161,13 @@ class Rtnl:
         self.request(RTM_NEWLINK, _ifinfo(index, IFF_UP, IFF_UP) + attrs, flags=0)
 
     # -- addresses, routes, rules ------------------------------------------------
-    def addr(self, index: int, address, prefixlen: int, nodad: bool = False):
+    def addr(self, index: int, address, prefixlen: int, nodad: bool = False,
+             noprefixroute: bool = False):
+        """noprefixroute: no route to the address's subnet is made for it."""
         a = ipaddress.ip_address(address)
         fam = socket.AF_INET if a.version == 4 else socket.AF_INET6
-        flags = IFA_F_NODAD if nodad else 0
-        body = struct.pack("BBBBI", fam, prefixlen, flags, 0, index)
+        flags = (IFA_F_NODAD if nodad else 0) | (IFA_F_NOPREFIXROUTE if noprefixroute else 0)
+        body = struct.pack("BBBBI", fam, prefixlen, flags & 0xFF, 0, index)
         body += _attr(IFA_LOCAL, a.packed) + _attr(IFA_ADDRESS, a.packed)
         if flags:
             body += _u32(IFA_FLAGS, flags)
@@ -190,10 +193,22 @@ class Rtnl:
 
     def rule_from(self, src, table: int, priority: int):
         """Source routing: packets from `src` (an address or a CIDR) use `table`."""
-        net = ipaddress.ip_network(src)
-        fam = socket.AF_INET if net.version == 4 else socket.AF_INET6
-        body = struct.pack("BBBBBBBBI", fam, 0, net.prefixlen, 0, min(table, 255), 0, 0,
-                           FR_ACT_TO_TBL, 0)
-        body += (_attr(FRA_SRC, net.network_address.packed) + _u32(FRA_TABLE, table)
-                 + _u32(FRA_PRIORITY, priority))
-        self.request(RTM_NEWRULE, body)
+        self.rule(table, priority, src=src)
+
+    def rule(self, table: int, priority: int, family: int = 0, src=None, iif: str = None,
+             delete: bool = False):
+        """A policy rule: packets from `src` (None: any, of `family`, 4 or 6) that came in on
+        `iif` (None: any; "lo": sent from this namespace) use `table`; `delete`: remove the
+        rule that says so instead (the first found: fib_nl_delrule)."""
+        net = ipaddress.ip_network(src) if src is not None else None
+        version = net.version if net is not None else family
+        fam = socket.AF_INET if version == 4 else socket.AF_INET6
+        body = struct.pack("BBBBBBBBI", fam, 0, net.prefixlen if net else 0, 0,
+                           min(table, 255), 0, 0, FR_ACT_TO_TBL, 0)
+        if net is not None:
+            body += _attr(FRA_SRC, net.network_address.packed)
+        if iif is not None:
+            body += _str(FRA_IIFNAME, iif)
+        body += _u32(FRA_TABLE, table) + _u32(FRA_PRIORITY, priority)
+        self.request(RTM_DELRULE if delete else RTM_NEWRULE, body,
+                     flags=0 if delete else NLM_F_CREATE | NLM_F_EXCL)

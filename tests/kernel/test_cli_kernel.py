@@ -38,7 +38,8 @@ def test_cli_verbs_end_to_end(tmp_path, cleanup):
     assert r.returncode == 0, r.stderr
     st = json.loads(r.stdout)
     assert [i["name"] for i in st["instances"]] == ["web1", "web2"]
-    assert namespaces("tcli") == ["tcli--gw", "tcli-internet", "tcli-web1", "tcli-web2"]
+    assert namespaces("tcli") == ["tcli--gw", "tcli--world", "tcli-internet", "tcli-web1",
+                                  "tcli-web2"]
 
     r = sgnet("status", "tcli", "--json")
     st = json.loads(r.stdout)
@@ -84,7 +85,7 @@ def test_cli_verbs_end_to_end(tmp_path, cleanup):
     assert r.returncode == 2 and "nosuch" in r.stderr
 
     r = sgnet("down", "tcli", "--json")
-    assert r.returncode == 0 and len(json.loads(r.stdout)["removed"]["tcli"]) == 4
+    assert r.returncode == 0 and len(json.loads(r.stdout)["removed"]["tcli"]) == 5
     assert namespaces("tcli") == []
 
 
@@ -208,7 +209,7 @@ def test_down_after_a_crash_removes_everything(tmp_path, cleanup):
     assert sgnet("up", f).returncode == 0
     for fn in ("state.json", "lab.yaml"):
         os.unlink(f"/run/sgnet/tcrash/{fn}")
-    assert len(namespaces("tcrash")) == 42
+    assert len(namespaces("tcrash")) == 43  # the gateway, 40 instances, an external, the world
     assert sgnet("down", "tcrash").returncode == 0 and namespaces("tcrash") == []
     # and `up` after a crash rebuilds from scratch
     p = subprocess.Popen([sys.executable, "-m", "sgnet.cli", "up", str(f)],
@@ -219,7 +220,7 @@ def test_down_after_a_crash_removes_everything(tmp_path, cleanup):
     p.wait()
     r = sgnet("up", f)
     assert r.returncode == 0, r.stderr
-    assert len(namespaces("tcrash")) == 42
+    assert len(namespaces("tcrash")) == 43  # the gateway, 40 instances, an external, the world
     assert sgnet("probe", "tcrash", "vm0", "vm39", "tcp/22").returncode == 0
 
 

@@ -111,7 +111,7 @@ def test_down_removes_exactly_one_lab(tmp_path, cleanup):
     r = sgnet("up", f)
     assert r.returncode == 0, r.stderr
     before = netns.list_names("h2x-")
-    assert before == ["h2x--gw", "h2x-a", "h2x-a-b", "h2x-internet"]
+    assert before == ["h2x--gw", "h2x--world", "h2x-a", "h2x-a-b", "h2x-internet"]
     assert (RUN / "h2x" / "lock").exists()
     for name in ("h2x-a", "h2x-", "h2x-a-b"):
         r = sgnet("down", name)

@@ -401,7 +401,7 @@ def test_a_new_up_first_removes_what_an_interrupted_run_left_on_its_hosts():
     single = LabSession.up_from_text(yaml.safe_dump(one_host(raw)), "mhp-single.yaml")
     try:
         names = set(netns.list_names("mhp-"))
-        assert names == {"mhp--gw"} | {f"mhp-{n}" for n in single.endpoints(4)}
+        assert names == {"mhp--gw", "mhp--world"} | {f"mhp-{n}" for n in single.endpoints(4)}
         assert single.matrix(ports=["icmp"])["summary"]["wrong"] == 0
     finally:
         LabSession.down("mhp")

@@ -90,3 +90,39 @@ def test_set_names_are_valid_and_distinct():
     from sgnet.core.compiler import set_name
     a, b = set_name("g", "Sys-WebServer", 4), set_name("g", "Sys_WebServer", 4)
     assert a != b and all(ch.isalnum() or ch == "_" for ch in a)
+
+
+def test_gateway_keeps_vpcs_apart_at_addresses_nobody_holds():
+    """With an outside world, an unheld address of another VPC is routed to the world link,
+    not to a bridge: the isolation also matches the other VPCs' ranges there, and reports
+    it as the route's drop."""
+    from sgnet.core import witness
+    from test_wiring import _world_lab
+    lab = _world_lab()
+    rules = _rules(Compiler(lab).compile_gateway(), "forward")
+    ranges = {}
+    for r in rules:
+        m = {json.dumps(e["match"]["left"]): e["match"]["right"] for e in r["expr"]
+             if "match" in e}
+        if m.get('{"meta": {"key": "oifname"}}') != "tww":
+            continue
+        assert {"drop": None} in r["expr"]
+        assert {"mangle": {"key": {"meta": {"key": "mark"}},
+                           "value": witness.mark("route", witness.ANY_ENI, witness.ROUTE)}} \
+            in r["expr"]
+        (key, value), = [(k, v) for k, v in m.items() if "daddr" in k]
+        ranges.setdefault(tuple(m['{"meta": {"key": "iifname"}}']["set"]), []).append(
+            (json.loads(key)["payload"]["protocol"], value["set"]))
+    assert ranges == {
+        ("twb0", "twb1"): [("ip", [{"prefix": {"addr": "10.41.0.0",
+                                                                     "len": 16}}])],
+        ("twb2",): [("ip", [{"prefix": {"addr": "10.40.0.0", "len": 16}}]),
+                    ("ip6", [{"prefix": {"addr": "fd00:40::", "len": 48}}])]}
+
+
+def test_world_rewrites_only_its_icmpv6_errors():
+    (rule,) = _rules(Compiler(LAB).compile_world(), "output")
+    assert rule["expr"][0]["match"]["right"]["set"] == [
+        "destination-unreachable", "time-exceeded", "parameter-problem"]
+    assert rule["expr"][1]["mangle"]["value"] == {
+        "payload": {"base": "th", "offset": 256, "len": 128}}

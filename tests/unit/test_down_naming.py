@@ -14,6 +14,7 @@ from sgnet.io import labfile
     ("rpfx-a", ("rpfx", "endpoint")), ("rpfx-a-b", ("rpfx", "endpoint")),
     ("rp-x", ("rp", "endpoint")), ("rpfx--gw", ("rpfx", "lab")), ("rpfx--ul", ("rpfx", "lab")),
     ("rpfx--gw-hv1", ("rpfx", "lab")), ("rpfx--h-hv2", ("rpfx", "lab")),
+    ("rpfx--world", ("rpfx", "lab")), ("rpfx--world-x", None), ("rpfx--worlds", None),
     ("rpfx-ecs.a_1:x", ("rpfx", "endpoint")),
     ("rpfx", None), ("rpfx-", None), ("rpfx--", None), ("rpfx--h", None), ("rpfx--gw-", None),
     ("rpfx--zz", None), ("rpfx--gw-HV", None), ("rpfx--h-hv1-x", None), ("rpfx-_a", None),

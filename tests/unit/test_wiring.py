@@ -140,3 +140,83 @@ def test_instance_routes_and_rules():
                      and r.dst in ("0.0.0.0/0", "::/0")]
     assert [r.dev for r in main_defaults] == ["eth0"] * len(main_defaults)
     assert {r.table for r in web1.rules} == {100, 101}  # each ENI answers through itself
+
+
+# -- the outside world ----------------------------------------------------------------------
+def _world_lab():
+    """Two VPCs (one dual-stack), an ENI with a block of secondary addresses, an external."""
+    return labspec.parse({
+        "name": "tw", "provider": "huawei",
+        "vpcs": [{"name": "a", "cidr": "10.40.0.0/16", "ipv6_cidr": "fd00:40::/48",
+                  "subnets": [{"name": "a1", "cidr": "10.40.1.0/24",
+                               "ipv6_cidr": "fd00:40:0:1::/64"},
+                              {"name": "a2", "cidr": "10.40.2.0/24"}]},
+                 {"name": "b", "cidr": "10.41.0.0/16",
+                  "subnets": [{"name": "b1", "cidr": "10.41.1.0/24"}]}],
+        "security_groups": [{"name": "g", "rules": []}],
+        "instances": [{"name": "x", "subnet": "a1", "ip": "10.40.1.10", "security_groups": ["g"],
+                       "secondary_ips": 6},
+                      {"name": "y", "subnet": "b1", "ip": "10.41.1.10", "security_groups": ["g"]}],
+        "externals": [{"name": "net", "ip": "203.0.113.7", "ipv6": "2001:db8:7::7"}]}, "<test>")
+
+
+def test_only_labs_on_one_machine_have_a_world():
+    assert wiring.has_world(_load("golden.yaml"))
+    multi = _load("multihost.yaml")
+    assert not wiring.has_world(multi)
+    for p in _multihost_plans(multi).values():
+        assert p.world is None
+        assert not any(a.noprefixroute for a in p.gateway.addresses)
+        assert names.world_ns(multi.name) not in {n.name for n in p.namespaces}
+    assert names.world_ns(multi.name) not in placement.lab_namespaces(multi)
+
+
+def test_the_world_holds_every_address_and_sends_into_the_lab():
+    lab = _world_lab()
+    w = wiring.plan(lab).world
+    assert w.name == names.world_ns("tw") == "tw--world" and names.owner(w.name) == ("tw", "lab")
+    assert w.name in placement.lab_namespaces(lab)
+    eth0 = next(link for link in w.links if link.name == "eth0")
+    assert (eth0.peer, eth0.peer_ns, eth0.made_in) == ("tww", "tw--gw", "")
+    assert (eth0.mac, eth0.peer_mac) == (names.world_mac(), names.world_link_mac())
+    # AnyIP: everything is local, for both families
+    local = {(r.dst, r.dev) for r in w.routes if r.type == "local" and r.table == wiring.LOCAL}
+    assert local == {("0.0.0.0/0", "lo"), ("::/0", "lo")}
+    # what it sends itself: main first (iif lo), then the local table, moved from 0
+    by_family = {f: sorted((r.priority, r.iif, r.table) for r in w.rules if r.family == f)
+                 for f in (4, 6)}
+    for f in (4, 6):
+        assert by_family[f] == [(wiring.WORLD_OWN_RULE, "lo", wiring.MAIN),
+                                (wiring.WORLD_LOCAL_RULE, None, wiring.LOCAL)]
+    assert {(r.priority, r.table, r.family) for r in w.removed_rules} == \
+        {(0, wiring.LOCAL, 4), (0, wiring.LOCAL, 6)}
+    main = {r.dst: r for r in w.routes if r.table == wiring.MAIN}
+    assert set(main) == {"10.40.0.0/16", "fd00:40::/48", "10.41.0.0/16", "203.0.113.7/32",
+                         "2001:db8:7::7/128"}
+    assert all(r.dev == "eth0" and r.gateway in (wiring.GW_LINK4, wiring.GW_LINK6)
+               for r in main.values())
+    assert w.sysctls["net.ipv4.conf.all.accept_local"] == 1
+    assert eth0.sysctls == {"net.ipv4.conf.eth0.accept_local": 1,
+                            "net.ipv4.conf.eth0.rp_filter": 0}
+    assert {(n.address, n.mac) for n in w.neighbours} == \
+        {(wiring.GW_LINK4, names.world_link_mac()), (wiring.GW_LINK6, names.world_link_mac())}
+    json.dumps(wiring.as_json(wiring.plan(lab)))
+
+
+def test_the_gateway_routes_only_held_addresses_to_bridges():
+    lab = _world_lab()
+    gw = wiring.plan(lab).gateway
+    bridges = {names.bridge_name(lab, s) for s in lab.subnets}
+    assert all(a.noprefixroute for a in gw.addresses if a.dev in bridges)
+    on_bridges = {(r.dst, r.dev) for r in gw.routes if r.dev in bridges}
+    x = lab.instance("x").primary
+    assert on_bridges == {("10.40.1.10/32", "twb0"), (f"{x.ipv6}/128", "twb0"),
+                          ("10.41.1.10/32", "twb2"),
+                          *{(str(n), "twb0") for n in ipaddress.summarize_address_range(
+                              *x.secondary)}}
+    to_world = {r.dst: r.gateway for r in gw.routes if r.dev == "tww"}
+    assert to_world == {"0.0.0.0/0": wiring.WORLD_LINK4, "::/0": wiring.WORLD_LINK6,
+                        "10.40.1.0/24": wiring.WORLD_LINK4, "fd00:40:0:1::/64": wiring.WORLD_LINK6,
+                        "10.40.2.0/24": wiring.WORLD_LINK4, "10.41.1.0/24": wiring.WORLD_LINK4}
+    # externals keep their own, more specific routes
+    assert ("203.0.113.7/32", "twx0") in {(r.dst, r.dev) for r in gw.routes}
