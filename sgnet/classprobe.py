@@ -20,10 +20,28 @@ from sgnet.core.errors import LabError
 from sgnet.core.evaluator import Evaluator
 from sgnet.io import labfile
 from sgnet.core.names import world_ns
+from sgnet.core.ctentry import CtEntry
+from sgnet.core.placement import has_world
 from sgnet.core.probes import ProbeSpec, assign_tags
-from sgnet.core.values import protocol_name
+from sgnet.core.values import ICMP, ICMPV6, TCP, UDP, protocol_name
 
 WORLD = "<world>"  # the sender or receiver of a packet that no lab host holds
+
+
+def _forget_earlier(sess, points: list):
+    """Sessions an earlier run's probes left between an instance and an outside-world
+    address, for protocols tracked by their addresses alone: forgotten in the instance,
+    or this run's probe would pass as part of them. (The world's addresses are sgnet's
+    own: no user's session is between them.)"""
+    by_ns = {}
+    for p in points:
+        if not _tracked_by_addresses(p.protocol) or (p.sender and p.receiver):
+            continue
+        inst = p.sender or p.receiver
+        for a, b in ((p.src, p.dst), (p.dst, p.src)):
+            by_ns.setdefault(inst, []).append(CtEntry(p.family, p.protocol, a, b, None, None))
+    for inst, entries in by_ns.items():
+        sess.drivers.of(inst).ct_delete(sess.ns_of(inst), entries)
 
 
 def probe_points(sess, points: list, timeout: float = 1.0) -> list:
@@ -60,21 +78,38 @@ def _probe_record(pt, result: dict) -> dict:
             "to": pt.receiver or "world", **result}
 
 
+# Protocols whose connection tracking has no ports nor ids: a probe is tracked by its two
+# addresses alone, so two probes between the same addresses (either way) are one session.
+def _tracked_by_addresses(protocol: int) -> bool:
+    return protocol not in (TCP, UDP, ICMP, ICMPV6)
+
+
 def confirm(sess, analysis, records: list, cls_list: list, timeout: float = 1.0):
     """Probe each class's first and last packet on the running lab `sess` (whose model is
     `analysis`) and write into its record `confirmed` (True: the kernel did what the model
     says, verdict and rule; False: it did not; None: no packet could test it, with
     `unconfirmed` saying why) and `probes` (each packet with what the kernel said)."""
-    points, owners = [], []
+    points, owners, pairs = [], [], set()
+    world = has_world(sess.lab)
     for k, c in enumerate(cls_list):
         seen = set()
         for where in ("first", "last"):
-            pt = classes.point(analysis, c, where)
+            for nth in range(8):
+                pt = classes.point(analysis, c, where, nth)
+                if pt is None or not _tracked_by_addresses(pt.protocol):
+                    break
+                pair = (pt.family, pt.protocol, frozenset((pt.src, pt.dst)))
+                if pair not in pairs:  # another packet between these two would be its session
+                    pairs.add(pair)
+                    break
             if pt is None or (pt.src, pt.dst, pt.protocol, pt.port) in seen:
                 continue
+            if not world and (pt.sender is None or pt.receiver is None):
+                continue  # (a lab over several hosts has no outside world to send from)
             seen.add((pt.src, pt.dst, pt.protocol, pt.port))
             points.append(pt)
             owners.append(k)
+    _forget_earlier(sess, points)
     results = probe_points(sess, points, timeout)
     per = [[] for _ in cls_list]
     for k, pt, r in zip(owners, points, results):

@@ -267,19 +267,23 @@ class Point:
     receiver: Optional[str]  # instance or external holding dst; None: the outside world
 
 
-def point(analysis: Analysis, cls: TrafficClass, where: str = "first") -> Optional[Point]:
+def point(analysis: Analysis, cls: TrafficClass, where: str = "first",
+          nth: int = 0) -> Optional[Point]:
     """A representative packet of the class (None: no address of it can carry one): the
     first port of its range (`where` "last": the last), a protocol that stands for it, a
     remote address that no lab host holds where the class has one (so that the packet
-    meets the class's ENI and nothing else that judges), else a host's."""
+    meets the class's ENI and nothing else that judges), else a host's; `nth`: the nth
+    such address (another packet of the same class)."""
     lab, f = analysis.lab, cls.family
     eni = lab.instance(cls.instance).enis[cls.eni]
-    avoid = analysis.held_ranges(f) + _lab_own(lab, f)
-    picks = hs.representatives(cls.ranges, f, avoid, limit=1) if where == "first" else \
-        _last(cls.ranges, f, avoid)
-    if not picks:
+    # held addresses: the packet would meet their groups too; another VPC's: the answer
+    # would not cross back (VPCs are isolated)
+    avoid = analysis.held_ranges(f) + _lab_own(lab, f) + _other_vpcs(lab, eni, f)
+    picks = hs.representatives(cls.ranges, f, avoid, limit=nth + 1) if where == "first" \
+        else _last(cls.ranges, f, avoid, limit=nth + 1)
+    if len(picks) <= nth:
         return None
-    remote = picks[0]
+    remote = picks[nth]
     proto = cls.protocol if cls.protocol is not None else hs.other_protocol(cls.named)
     port = None
     if proto in PORTED_PROTOCOLS:
@@ -292,14 +296,27 @@ def point(analysis: Analysis, cls: TrafficClass, where: str = "first") -> Option
     return Point(me, other, proto, port, f, cls.instance, holder[0] if holder else None)
 
 
-def _last(ranges, family, avoid) -> list:
-    """The last usable address of the ranges (a class boundary), avoiding held ones."""
+def _last(ranges, family, avoid, limit: int = 1) -> list:
+    """The last usable addresses of the ranges (a class's boundary), avoiding held ones."""
     usable = hs.subtract(ranges, hs.UNUSABLE[family])
     for pool in (hs.subtract(usable, avoid), usable):
-        if pool:
-            lo, hi = pool[-1]
-            return [hi - 1 if hi - lo >= 2 else hi]
+        out = []
+        for lo, hi in reversed(pool):
+            a = hi - 1 if hi - lo >= 2 else hi
+            while a >= lo and len(out) < limit:
+                out.append(a)
+                a -= 1
+            if len(out) >= limit:
+                break
+        if out:
+            return out
     return []
+
+
+def _other_vpcs(lab, eni, family: int) -> list:
+    mine = lab.vpc_of(eni.subnet).name
+    return [hs.span(n) for v in lab.vpcs if v.name != mine
+            for n in (v.cidr, v.ipv6_cidr) if n is not None and n.version == family]
 
 
 def _lab_own(lab, family: int) -> list:

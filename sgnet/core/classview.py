@@ -23,7 +23,9 @@ EXCEPT_MAX = 8  # a class that is the whole space but a few CIDRs is said so
 def remote_fields(analysis, cls) -> dict:
     """The class's other end: hosts, CIDRs and, where shorter, the whole space except a few."""
     cidrs = hs.cidrs(cls.ranges, cls.family)
-    out = {"hosts": analysis.hosts_in(cls.ranges, cls.family), "cidrs": cidrs}
+    # the instance itself is no other end: its packets to itself never cross its ENI
+    hosts = [h for h in analysis.hosts_in(cls.ranges, cls.family) if h != cls.instance]
+    out = {"hosts": hosts, "cidrs": cidrs}
     rest = hs.complement(cls.ranges, cls.family)
     rest_cidrs = hs.cidrs(rest, cls.family)
     if rest and len(rest_cidrs) <= EXCEPT_MAX and len(rest_cidrs) < len(cidrs):

@@ -109,15 +109,15 @@ class Remotes:
             return [(0, SPACE[family])]
         if remote.kind == "cidr":
             net = ipaddress.ip_network(remote.value)
-            return [_span(net)] if net.version == family else []
+            return [span(net)] if net.version == family else []
         if remote.kind == "group":
             return merge([(int(a), int(a)) for a in self.lab.members(remote.value, family)])
         if remote.kind == "prefix_list":
-            return merge([_span(n) for n in self.lab.prefix_lists[remote.value].networks(family)])
+            return merge([span(n) for n in self.lab.prefix_lists[remote.value].networks(family)])
         raise ValueError(remote.kind)
 
 
-def _span(net) -> tuple:
+def span(net) -> tuple:
     return int(net.network_address), int(net.broadcast_address)
 
 
@@ -236,15 +236,15 @@ def cidrs(ranges, family: int) -> list:
 
 # Addresses no probe may use: no host sends from or answers on them (loopback, multicast,
 # "this network", link-local: the lab's own links use 169.254.0.1 and fe80::1).
-UNUSABLE = {4: [_span(ipaddress.ip_network(n)) for n in
+UNUSABLE = {4: [span(ipaddress.ip_network(n)) for n in
                 ("0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/3")],
-            6: [_span(ipaddress.ip_network(n)) for n in
+            6: [span(ipaddress.ip_network(n)) for n in
                 ("::/96", "::ffff:0:0/96", "fe80::/10", "ff00::/8")]}
 # Where an address may be chosen freely, the documentation ranges come first (RFC 5737,
 # RFC 3849): a lab's hosts and its outside world use them unless a user's file says other.
-PREFERRED = {4: [_span(ipaddress.ip_network(n)) for n in
+PREFERRED = {4: [span(ipaddress.ip_network(n)) for n in
                  ("203.0.113.0/24", "198.51.100.0/24", "192.0.2.0/24")],
-             6: [_span(ipaddress.ip_network("2001:db8::/32"))]}
+             6: [span(ipaddress.ip_network("2001:db8::/32"))]}
 
 
 def complement(ranges, family: int) -> list:

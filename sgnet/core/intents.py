@@ -172,7 +172,7 @@ def _source_ranges(lab, intent: Intent, family: int) -> list:
         a = x.address(family)
         return [] if a is None else [(int(a), int(a))]
     net = ipaddress.ip_network(intent.src, strict=False)
-    return [hs._span(net)] if net.version == family else []
+    return [hs.span(net)] if net.version == family else []
 
 
 def _in_traffic(intent: Intent, protocol, named, span) -> list:

@@ -85,7 +85,7 @@ def test_diff_finds_every_class_the_change_turns_and_confirms_each(lab, tmp_path
                     ("db1", "udp", "1000-2000", 4, "deny", "allow"),
                     ("web1", "tcp", "443", 4, "allow", "deny")}
     redis = next(x for x in d["gained"] if x["ports"] == "6379")
-    assert redis["src"][:2] == ["web1", "internet"] and "0.0.0.0/1" in redis["remote"]["cidrs"]
+    assert redis["src"] == ["web1", "internet", "0.0.0.0/0"]
     assert redis["decided_by"]["group"] == "db" and redis["decided_by"]["rule"] == 2
     cgnat = next(x for x in d["gained"] if x["ports"] == "1000-2000")
     assert cgnat["remote"]["cidrs"] == ["100.64.0.0/10"] and cgnat["remote"]["hosts"] == []
@@ -156,23 +156,34 @@ def test_verify_intents(lab, tmp_path):
     p.write_text(yaml.safe_dump(intents))
     junit = tmp_path / "v.xml"
     r = cli("verify", "tcom", p, "--json", "--junit", junit)
-    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.returncode == 1, r.stdout + r.stderr
     v = json.loads(r.stdout)
-    assert [i["holds"] for i in v["intents"]] == [True, True, True, True]
-    assert len(ET.parse(junit).getroot().findall(".//testcase")) == 4
-    # a violated one: web1 over IPv6 sends nothing (its egress rule is IPv4), and
-    # db1 is open to the internet on nothing but... tcp/5432 is web's only
-    intents["intents"].append({"name": "db-from-everywhere", "from": "any", "to": "db1",
-                               "traffic": "tcp/5432", "expect": "allow"})
+    assert [i["holds"] for i in v["intents"]] == [True, False, True, True]
+    # web1 reaches db1 over IPv4 only: both groups' rules are IPv4 (their ethertype's
+    # default); over IPv6 web1's own egress stops it, end to end
+    bad = v["intents"][1]["violations"]
+    assert [(x["family"], x["protocol"], x["ports"], x["verdict"], x["decided_by"]["direction"])
+            for x in bad] == [(6, "tcp", "5432", "deny", "egress")]
+    assert bad[0]["src"][0] == "web1" and bad[0]["dst"] == "db1"
+    assert bad[0]["confirmed"] is True and bad[0]["probes"][0]["from"] == "web1"
+    assert v["summary"]["violated"] == 1 and v["summary"]["disagree"] == 0
+    cases = ET.parse(junit).getroot().findall(".//testcase")
+    assert len(cases) == 4 and len(ET.parse(junit).getroot().findall(".//failure")) == 1
+    # from anywhere: db1 admits tcp/5432 from web1 only; every other source is a class
+    intents["intents"] = [{"name": "db-from-everywhere", "from": "any", "to": "db1",
+                           "traffic": "tcp/5432", "expect": "allow"}]
     p.write_text(yaml.safe_dump(intents))
     r = cli("verify", "tcom", p, "--json")
     assert r.returncode == 1, r.stdout + r.stderr
     v = json.loads(r.stdout)
-    bad = v["intents"][-1]
-    assert not bad["holds"] and bad["violations"]
-    for x in bad["violations"]:
+    bad = v["intents"][0]["violations"]
+    assert {x["family"] for x in bad} == {4, 6}
+    for x in bad:
         assert x["verdict"] == "deny" and x["confirmed"] is True, x
-    assert v["summary"]["violated"] == 1
+    four = next(x for x in bad if x["family"] == 4)
+    assert four["remote"]["all_except"] == ["10.44.1.2/32"]
+    text = cli("verify", "tcom", p).stdout
+    assert "db-from-everywhere: VIOLATED" in text
     bad_file = tmp_path / "bad.yaml"
     bad_file.write_text(yaml.safe_dump({"intents": [{"name": "x", "from": "nobody",
                                                       "to": "db1", "traffic": "all",

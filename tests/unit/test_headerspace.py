@@ -206,7 +206,7 @@ def test_the_issue_example_is_found():
     web1 = str(b.lab.instance("web1").primary.ip) + "/32"
     assert got == [("db1", "tcp", "6379", "deny", "allow", (db1,)),
                    ("db1", "udp", "1000-2000", "deny", "allow",
-                    tuple(hs.cidrs(hs.complement([hs._span(
+                    tuple(hs.cidrs(hs.complement([hs.span(
                         __import__("ipaddress").ip_network("100.64.0.0/10"))], 4), 4))),
                    ("web1", "tcp", "443", "allow", "deny", (web1, "198.51.100.0/24"))]
 
@@ -215,10 +215,10 @@ def test_representatives_prefer_documentation_ranges_and_avoid_the_unusable():
     world = [(0, hs.SPACE[4])]
     a = hs.representatives(world, 4)
     assert ipaddress.IPv4Address(a[0]) in ipaddress.ip_network("203.0.113.0/24")
-    lo, hi = hs._span(ipaddress.ip_network("100.64.0.0/10"))
+    lo, hi = hs.span(ipaddress.ip_network("100.64.0.0/10"))
     assert ipaddress.IPv4Address(hs.representatives([(lo, hi)], 4)[0]) in \
         ipaddress.ip_network("100.64.0.0/10")
-    lo, hi = hs._span(ipaddress.ip_network("127.0.0.0/8"))
+    lo, hi = hs.span(ipaddress.ip_network("127.0.0.0/8"))
     assert hs.representatives([(lo, hi)], 4) == []
     held = int(ipaddress.IPv4Address("10.0.1.5"))
     assert hs.representatives([(held, held + 1)], 4, avoid=[(held, held)]) == [held + 1]

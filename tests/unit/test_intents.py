@@ -44,7 +44,7 @@ def _check(raw, **intent):
 def test_no_db_from_the_internet_is_violated_by_redis():
     bad = _check(LAB, **{"from": "internet", "to": "db1", "traffic": "all", "expect": "deny"})
     assert [(c.protocol_text(), c.ports_text(), c.family) for c in bad] == [("tcp", "6379", 4)]
-    assert bad[0].ranges == [(hs._span(__import__("ipaddress").ip_network("203.0.113.10")))]
+    assert bad[0].ranges == [(hs.span(__import__("ipaddress").ip_network("203.0.113.10")))]
     assert (bad[0].decision.group, bad[0].decision.rule) == ("db", 1)
 
 
