@@ -28,20 +28,24 @@ from sgnet.core.values import ICMP, ICMPV6, TCP, UDP, protocol_name
 WORLD = "<world>"  # the sender or receiver of a packet that no lab host holds
 
 
-def _forget_earlier(sess, points: list):
+def forget_earlier(sess, points: list):
     """Sessions an earlier run's probes left between an instance and an outside-world
     address, for protocols tracked by their addresses alone: forgotten in the instance,
     or this run's probe would pass as part of them. (The world's addresses are sgnet's
     own: no user's session is between them.)"""
-    by_ns = {}
+    by_inst = {}
     for p in points:
         if not _tracked_by_addresses(p.protocol) or (p.sender and p.receiver):
             continue
-        inst = p.sender or p.receiver
-        for a, b in ((p.src, p.dst), (p.dst, p.src)):
-            by_ns.setdefault(inst, []).append(CtEntry(p.family, p.protocol, a, b, None, None))
-    for inst, entries in by_ns.items():
-        sess.drivers.of(inst).ct_delete(sess.ns_of(inst), entries)
+        pairs = by_inst.setdefault(p.sender or p.receiver, set())
+        pairs.add((p.family, p.protocol, p.src, p.dst))
+        pairs.add((p.family, p.protocol, p.dst, p.src))
+    for inst, pairs in by_inst.items():
+        driver, ns = sess.drivers.of(inst), sess.ns_of(inst)
+        stale = [e for e in driver.ct_entries([ns])[0]  # (one look, usually at nothing)
+                 if (e.family, e.protocol, e.src, e.dst) in pairs]
+        if stale:
+            driver.ct_delete(ns, stale)
 
 
 def probe_points(sess, points: list, timeout: float = 1.0) -> list:
@@ -109,7 +113,7 @@ def confirm(sess, analysis, records: list, cls_list: list, timeout: float = 1.0)
             seen.add((pt.src, pt.dst, pt.protocol, pt.port))
             points.append(pt)
             owners.append(k)
-    _forget_earlier(sess, points)
+    forget_earlier(sess, points)
     results = probe_points(sess, points, timeout)
     per = [[] for _ in cls_list]
     for k, pt, r in zip(owners, points, results):

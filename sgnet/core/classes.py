@@ -276,11 +276,10 @@ def point(analysis: Analysis, cls: TrafficClass, where: str = "first",
     such address (another packet of the same class)."""
     lab, f = analysis.lab, cls.family
     eni = lab.instance(cls.instance).enis[cls.eni]
-    # held addresses: the packet would meet their groups too; another VPC's: the answer
-    # would not cross back (VPCs are isolated)
-    avoid = analysis.held_ranges(f) + _lab_own(lab, f) + _other_vpcs(lab, eni, f)
-    picks = hs.representatives(cls.ranges, f, avoid, limit=nth + 1) if where == "first" \
-        else _last(cls.ranges, f, avoid, limit=nth + 1)
+    avoid = avoided(analysis, cls)
+    ranges = usable_ranges(lab, cls)
+    picks = hs.representatives(ranges, f, avoid, limit=nth + 1) if where == "first" \
+        else _last(ranges, f, avoid, limit=nth + 1)
     if len(picks) <= nth:
         return None
     remote = picks[nth]
@@ -294,6 +293,23 @@ def point(analysis: Analysis, cls: TrafficClass, where: str = "first",
     if cls.direction == "ingress":
         return Point(other, me, proto, port, f, holder[0] if holder else None, cls.instance)
     return Point(me, other, proto, port, f, cls.instance, holder[0] if holder else None)
+
+
+def usable_ranges(lab, cls: TrafficClass) -> list:
+    """The class's remote ranges without the instance's own addresses: its packets to
+    itself never cross its ENI."""
+    own = [(int(a), int(a)) for e in lab.instance(cls.instance).enis
+           for a in e.addresses(cls.family)]
+    return hs.subtract(cls.ranges, own)
+
+
+def avoided(analysis: Analysis, cls: TrafficClass) -> list:
+    """Addresses a class's packet is better not sent from or to: held ones (the packet
+    would meet their groups too), the gateway's, and another VPC's (the answer would not
+    cross back: VPCs are isolated)."""
+    lab, f = analysis.lab, cls.family
+    eni = lab.instance(cls.instance).enis[cls.eni]
+    return analysis.held_ranges(f) + _lab_own(lab, f) + _other_vpcs(lab, eni, f)
 
 
 def _last(ranges, family, avoid, limit: int = 1) -> list:
@@ -320,10 +336,17 @@ def _other_vpcs(lab, eni, family: int) -> list:
 
 
 def _lab_own(lab, family: int) -> list:
-    """Addresses the lab's gateway holds (each subnet's first): no probe pretends to be it."""
+    """Addresses of each subnet that are the gateway's (its first host address; the
+    subnet's own address, the IPv6 subnet-router anycast one; the IPv4 broadcast address):
+    no probe pretends to be it."""
     out = []
     for s in lab.subnets:
-        gw = s.gateway if family == 4 else s.gateway6
-        if gw is not None:
-            out.append((int(gw), int(gw)))
+        net = s.cidr if family == 4 else s.ipv6_cidr
+        if net is None:
+            continue
+        first = int(net.network_address)
+        out.append((first, first + 1))
+        if family == 4:
+            last = int(net.broadcast_address)
+            out.append((last, last))
     return out

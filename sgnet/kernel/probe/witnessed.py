@@ -224,10 +224,12 @@ class _Worker:
         if self.owner is not None and self.owner[i] != self.w:
             self.shared.tell(self.w, self.owner[i], i)
 
-    def on_answer(self, ns, family, hit, data):
+    def on_answer(self, ns, family, hit, data, l3=True):
         i = self.by_answer.get((ns, family, hit[0]))
         if i is None or i in self.answers:
             return
+        if hit[1] in ("tcp", "udp") and not self._answers(i, hit, data, family, l3):
+            return  # another probe passing by (the world hears every egress probe)
         self.answers[i] = list(hit[1:])
         bit = ANSWERED
         if hit[1] == "error" and _canon(hit[2]) != _canon(self.specs[i].dst_ip):
@@ -237,6 +239,15 @@ class _Worker:
             self.capture.append((time.time(), data))
         if i in self.open_ and self.settled(i):
             self.close(i)
+
+    def _answers(self, i, hit, data, family, l3) -> bool:
+        """Is this TCP or UDP segment the answer to probe i: from its destination, from
+        the port it was sent to?"""
+        s = self.specs[i]
+        if _canon(hit[2]) != _canon(s.dst_ip):
+            return False
+        at = ((data[0] & 0x0F) * 4 if family == 4 else 40) if l3 else 0
+        return len(data) >= at + 2 and struct.unpack_from("!H", data, at)[0] == s.port
 
     def on_log(self, ns, k, messages):
         for hook, value, prefix, payload in messages:
@@ -353,8 +364,8 @@ def _drain(me: _Worker, kind: str, ns: str, family, proto, sock):
             hit = parse_answer(data, 4)
         else:
             hit = parse_l4(data, proto, _canon(addr[0]), 6)
-        if hit is not None:
-            me.on_answer(ns, family or fam, hit, data)
+        if hit is not None:  # (an IPv6 raw socket gives what follows the IP header)
+            me.on_answer(ns, family or fam, hit, data, l3=family != 6)
 
 
 def _interleaved(specs, sent) -> list:
