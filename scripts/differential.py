@@ -4,7 +4,11 @@ with real packets and compared with the reference evaluator, verdict and decidin
 rule the kernel reported must be the one the evaluator names). Needs root.
 
     sudo .venv/bin/python -m scripts.differential --examples 200 [--provider huawei]
-                                                     [--layered | --hosts 3]
+                                                     [--layered | --hosts 3 | --classes]
+
+--classes: instead of the matrix's flows, every header-space class of every ENI (both
+directions and families), its boundaries and random points inside it, sent from the lab's
+outside world where no host holds the address (tests/kernel/test_classes_differential.py).
 
 Prints, per provider, how many labs and flows were checked; on a mismatch, hypothesis
 shrinks the lab and the script prints it as a lab file (exit 1).
@@ -20,6 +24,25 @@ from hypothesis import HealthCheck, given, settings
 from sgnet.core.labspec import parse
 from sgnet.labgen import flows_of, labs, labs_over_hosts
 from sgnet.session import LabSession
+
+
+def run_classes(provider, examples, seed):
+    from hypothesis import strategies as st
+    from tests.kernel.test_classes_differential import check_lab
+    stats = {"labs": 0, "flows": 0}
+
+    @settings(max_examples=examples, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck), derandomize=seed is not None)
+    @given(labs(provider, "tdcls" + provider[0]), st.integers(0, 10_000))
+    def check(raw, k):
+        wrong, sent = check_lab(raw, k)
+        stats["labs"] += 1
+        stats["flows"] += sent
+        assert not wrong, (f"{len(wrong)} disagree, first {wrong[:2]}\nlab file:\n"
+                           + yaml.safe_dump(raw, sort_keys=False))
+
+    check()
+    return stats
 
 
 def run(provider, examples, seed, hosts=0):
@@ -55,6 +78,8 @@ def main():
                     "layers of merged set lookups (the form long lists get)")
     ap.add_argument("--hosts", type=int, default=0, help="spread each lab over this many "
                     "simulated hosts joined by VXLAN, placing instances at random")
+    ap.add_argument("--classes", action="store_true", help="every class of every ENI, its "
+                    "boundaries and random points, instead of the matrix's flows")
     args = ap.parse_args()
     if args.layered and args.hosts:
         ap.error("--layered applies to this process only; hosts compile in their agents")
@@ -65,8 +90,10 @@ def main():
     for provider in args.provider or ["huawei", "alibaba"]:
         t = time.monotonic()
         try:
-            s = run(provider, args.examples, args.seed, args.hosts)
-            print(f"{provider}: {s['labs']} labs, {s['flows']} flows, 0 mismatches "
+            s = run_classes(provider, args.examples, args.seed) if args.classes else \
+                run(provider, args.examples, args.seed, args.hosts)
+            what = "packets of classes" if args.classes else "flows"
+            print(f"{provider}: {s['labs']} labs, {s['flows']} {what}, 0 mismatches "
                   f"({time.monotonic() - t:.0f} s)")
         except AssertionError as e:
             ok = False

@@ -459,10 +459,7 @@ def _matrix(args, sess) -> int:
                         pcap=args.pcap, jobs=args.jobs)
     finally:
         bar.close()
-    if args.junit:
-        from sgnet.io import junit
-        with _writing("--junit", args.junit):
-            junit.write(args.junit, f"sgnet matrix {args.lab}", junit.matrix_cases(m))
+    _junit(args, f"sgnet matrix {args.lab}", "matrix_cases", m)
     _out(args, m, format_matrix(m))
     return _verdicts_exit(m["summary"])
 
@@ -472,15 +469,19 @@ def _verdicts_exit(summary) -> int:
     return LOST if summary.get("lost") else 0 if summary["wrong"] == 0 else 1
 
 
+def _junit(args, name: str, cases: str, answer: dict):
+    """--junit FILE: the answer's test cases (sgnet.io.junit.<cases>) written there."""
+    if args.junit:
+        from sgnet.io import junit
+        with _writing("--junit", args.junit):
+            junit.write(args.junit, name, getattr(junit, cases)(answer))
+
+
 def _diff(args, sess) -> int:
     # the whole space: both families, unless -6 or --ports (read in one family) narrow it
     family = _family(args) if args.ipv6 or args.flows else None
     d = sess.diff(args.changed, args.flows, family, args.timeout)
-    if args.junit:
-        from sgnet.io import junit
-        with _writing("--junit", args.junit):
-            junit.write(args.junit, f"sgnet diff {args.lab} {args.changed}",
-                        junit.diff_cases(d))
+    _junit(args, f"sgnet diff {args.lab} {args.changed}", "diff_cases", d)
     _out(args, d, format_diff(d))
     if d["summary"].get("clone_lost"):
         return LOST
@@ -490,11 +491,7 @@ def _diff(args, sess) -> int:
 def _verify(args, sess) -> int:
     from sgnet.classprobe import verify
     v = verify(sess, args.intents, args.timeout)
-    if args.junit:
-        from sgnet.io import junit
-        with _writing("--junit", args.junit):
-            junit.write(args.junit, f"sgnet verify {args.lab} {args.intents}",
-                        junit.verify_cases(v))
+    _junit(args, f"sgnet verify {args.lab} {args.intents}", "verify_cases", v)
     _out(args, v, format_verify(v))
     if v["summary"].get("lost"):
         return LOST

@@ -557,3 +557,39 @@ def test_instances_of_a_multi_host_lab_show_their_host():
         assert re.search(rf'class="box instance"[^>]*data-name="{inst.name}"[^>]*'
                          rf'data-host="{inst.host}"', page), inst.name
     assert page.count("on host hv1") == sum(i.host == "hv1" for i in lab.instances)
+
+
+def test_access_tables_diff_and_intents_are_sections_of_the_page(lab, matrix):
+    """The classes of traffic: each instance's access table, a diff's changed classes and
+    intents with their violations, with the rule and what the packets said."""
+    import copy as _copy
+    from sgnet.core import classes, classview
+    an = classes.Analysis(Evaluator(lab))
+    tables = []
+    for inst in lab.instances:
+        cls = an.instance_classes(inst)
+        recs = [dict(classview.record(an, c), confirmed=True) for c in cls]
+        recs[0]["confirmed"] = False
+        tables.append({"lab": lab.name, "instance": inst.name, "enis": [
+            {"eni": e.ifname, "subnet": e.subnet, "addresses": [str(e.ip)], "groups": e.groups,
+             "ingress": [r for r, c in zip(recs, cls) if c.eni == e.index and
+                         r["direction"] == "ingress"],
+             "egress": [r for r, c in zip(recs, cls) if c.eni == e.index and
+                        r["direction"] == "egress"]} for e in inst.enis],
+            "summary": classview.confirmed_summary(recs)})
+    raw = _copy.deepcopy(LAB)
+    raw["security_groups"][0]["rules"] = []
+    moved = classes.changes(an, classes.Analysis(Evaluator(labspec.parse(raw, "y"))))
+    d = classview.diff_result(lab.name, "y.yaml", None,
+                              [classview.record(an, c, ("before", "after")) for c in moved],
+                              (4, 6), None)
+    v = {"intents": [{"name": "no-ssh", "from": "any", "to": "web1", "traffic": "tcp/22",
+                      "expect": "deny", "holds": False,
+                      "violations": tables[0]["enis"][0]["ingress"][:1]}]}
+    page = render(lab, matrix, access=tables, diff=d, verify=v)
+    assert page.count('<details class="access"') == len(lab.instances)
+    assert 'id="diff"' in page and f'{d["summary"]["classes"]} classes of traffic change' in page
+    assert d["summary"]["classes"] > 0 and page.count("<tr class=") >= d["summary"]["classes"]
+    assert 'data-intent="no-ssh"' in page and "<b>violated</b>" in page
+    assert "the kernel disagrees" in page and 'class="ok">confirmed' in page
+    assert render(lab, matrix) .count('id="access"') == 0
