@@ -20,7 +20,6 @@ from sgnet.core.errors import LabError
 from sgnet.core.evaluator import Evaluator
 from sgnet.io import labfile
 from sgnet.core.names import world_ns
-from sgnet.core.ctentry import CtEntry
 from sgnet.core.placement import has_world
 from sgnet.core.probes import ProbeSpec, assign_tags
 from sgnet.core.values import ICMP, ICMPV6, TCP, UDP, protocol_name

@@ -13,6 +13,7 @@ decides it first: from the outside world where it can be (sgnet.core.wiring's wo
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -129,7 +130,6 @@ class Analysis:
 
     def hosts_in(self, ranges, family: int) -> list:
         """The names of the lab's hosts with an address in the ranges, in lab order."""
-        import bisect
         held = self.holders()[family]
         keys = [h[0] for h in held]
         names = set()
@@ -146,7 +146,6 @@ class Analysis:
 
     def holder_of(self, address: int, family: int):
         """(name, kind) of the lab host holding the address, or None."""
-        import bisect
         held = self.holders()[family]
         i = bisect.bisect_left(held, (address,))
         if i < len(held) and held[i][0] == address:

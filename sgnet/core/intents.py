@@ -18,6 +18,7 @@ class of traffic (its ports and addresses) with the rule that decides it.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from dataclasses import dataclass
 from typing import Optional
@@ -244,7 +245,6 @@ def _intersect(a, b) -> list:
 
 
 def _with(c: TrafficClass, **kw) -> TrafficClass:
-    import dataclasses
     return dataclasses.replace(c, **kw)
 
 
