@@ -34,7 +34,7 @@ def web(tmp_path):
     assert netns.list_names("tout-") == []
 
 
-def test_diff_reports_gained_and_lost_flows_confirmed_on_a_clone(web, tmp_path):
+def test_diff_reports_gained_and_lost_classes_confirmed_on_a_clone(web, tmp_path):
     changed = {"name": "whatever", "security_groups": [
         {"name": "locked", "default_rules": False, "rules": [
             {"direction": "ingress", "action": "allow", "protocol": "tcp", "ports": "8080"},
@@ -49,10 +49,16 @@ def test_diff_reports_gained_and_lost_flows_confirmed_on_a_clone(web, tmp_path):
     r = cli("diff", "tout", p, "--ports", "tcp/22,tcp/8080,icmp", "--json", "--junit", junit)
     assert r.returncode == 0, r.stderr
     d = json.loads(r.stdout)
-    gained = {(x["src"], x["dst"], x["protocol"], x["port"]) for x in d["gained"]}
-    lost = {(x["src"], x["dst"], x["protocol"], x["port"]) for x in d["lost"]}
-    assert ("internet", "web1", "tcp", 8080) in gained
-    assert ("internet", "web1", "tcp", 22) in lost and ("web2", "web1", "icmp", None) in lost
+    # classes of traffic: web1's ingress gains tcp/8080 and loses tcp/22 and icmp (the
+    # internet and web2 among their sources); only the ports asked for, IPv4
+    gained = {(h, x["dst"], x["protocol"], x["ports"]) for x in d["gained"]
+              for h in x["remote"]["hosts"]}
+    lost = {(h, x["dst"], x["protocol"], x["ports"]) for x in d["lost"]
+            for h in x["remote"]["hosts"]}
+    assert ("internet", "web1", "tcp", "8080") in gained
+    assert ("internet", "web1", "tcp", "22") in lost and ("web2", "web1", "icmp", None) in lost
+    assert {x["ports"] for x in d["gained"] + d["lost"]} <= {"22", "8080", None}
+    assert {x["family"] for x in d["gained"] + d["lost"]} == {4}
     assert all(x["confirmed"] for x in d["gained"] + d["lost"])
     assert d["summary"]["clone_mismatches"] == 0
     # the running lab is exactly as it was, and the clone is gone
@@ -61,7 +67,7 @@ def test_diff_reports_gained_and_lost_flows_confirmed_on_a_clone(web, tmp_path):
     assert state.load("tout")["text"] == text_before
     assert netns.list_names(d["clone"] + "-") == []
     cases = ET.parse(junit).getroot().findall(".//testcase")
-    assert len(cases) == len(gained) + len(lost) and not ET.parse(junit).getroot().findall(
+    assert len(cases) == len(d["gained"]) + len(d["lost"]) and not ET.parse(junit).getroot().findall(
         ".//failure")
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump({"security_groups": [{"name": "x", "rules": [
