@@ -139,25 +139,31 @@ def confirm(sess, analysis, records: list, cls_list: list, timeout: float = 1.0)
     return records
 
 
-def changed_classes(sess, changed_path: str, ports=None, family: int = None) -> tuple:
-    """What `diff` confirms: (the clone's lab file, its name, the classes of traffic whose
-    verdict the changed groups would turn, their records, the families looked at). Every
-    class of both families, every protocol, port and address; `ports`: only those, in
-    `family`."""
+def clone_of(sess, changed_path: str) -> tuple:
+    """(the lab file of a clone of the running lab with the groups, prefix lists and
+    memberships of another file, its model): what diff and replay --against probe on.
+    A bad file is refused (exit 2), nothing touched."""
     changed = labfile.load_yaml(labfile.read_text(changed_path), changed_path) or {}
     if not isinstance(changed, dict):
         raise LabError(f"{changed_path}: not a lab file")
     raw = flows.with_groups_of(yaml.safe_load(state.load(sess.lab.name)["text"]), changed)
-    new = labspec.parse(raw, changed_path)  # refused: exit 2, nothing touched
+    new = labspec.parse(raw, changed_path)
+    clone = dict(raw, name="d" + hashlib.sha1(
+        (sess.lab.name + yaml.safe_dump(raw)).encode()).hexdigest()[:7])
+    return clone, new
+
+
+def changed_classes(sess, new, ports=None, family: int = None) -> tuple:
+    """What `diff` confirms: (the classes of traffic whose verdict the changed groups
+    (the lab `new`) would turn, their records, the families looked at). Every class of
+    both families, every protocol, port and address; `ports`: only those, in `family`."""
     families = (family,) if family else (4, 6)
     protocols = None if ports is None else \
         {f: [flows.parse_proto(p, f, "--ports") for p in ports] for f in families}
     before, after = classes.Analysis(sess.evaluator), classes.Analysis(Evaluator(new))
     moved = classes.changes(before, after, families, protocols)
     records = [classview.record(after, c, ("before", "after")) for c in moved]
-    clone = dict(raw, name="d" + hashlib.sha1(
-        (sess.lab.name + yaml.safe_dump(raw)).encode()).hexdigest()[:7])
-    return clone, moved, records, families
+    return moved, records, families
 
 
 def access(sess, name: str, timeout: float = 1.0) -> dict:

@@ -344,22 +344,25 @@ class LabSession:
 
     def diff(self, changed_path: str, ports=None, family: int = None, timeout: float = 1.0,
              progress=None) -> dict:
-        """Every class of traffic the changed groups would turn around, computed from the
-        decision lists (sgnet.classprobe.changed_classes), each confirmed with real packets
-        on a clone of the lab (its own namespaces), never touching this lab."""
+        """Every class of traffic the changed groups would turn (classprobe.changed_classes),
+        each confirmed with packets on a clone of the lab (its own namespaces)."""
         from sgnet import classprobe
-        clone, moved, records, families = classprobe.changed_classes(self, changed_path,
-                                                                     ports, family)
+        clone, new = classprobe.clone_of(self, changed_path)
+        moved, records, families = classprobe.changed_classes(self, new, ports, family)
         if moved:
-            sess = LabSession.up_from_text(yaml.safe_dump(clone, sort_keys=False),
-                                           changed_path)
-            try:
-                classprobe.confirm(sess, Analysis(sess.evaluator), records, moved, timeout)
-            finally:
-                LabSession.down(clone["name"])
-        return diff_result(self.lab.name, changed_path,
-                                      clone["name"] if moved else None, records, families,
-                                      ports)
+            self.on_clone(clone, changed_path, lambda sess: classprobe.confirm(
+                sess, Analysis(sess.evaluator), records, moved, timeout))
+        return diff_result(self.lab.name, changed_path, clone["name"] if moved else None,
+                           records, families, ports)
+
+    @staticmethod
+    def on_clone(clone: dict, source: str, work):
+        """work(session) on a lab brought up from `clone` (a lab file), then taken down."""
+        sess = LabSession.up_from_text(yaml.safe_dump(clone, sort_keys=False), source)
+        try:
+            return work(sess)
+        finally:
+            LabSession.down(clone["name"])
 
     def rule_hits(self) -> dict:
         """Packets and bytes each rule has matched in the kernel, per group and instance."""
