@@ -15,8 +15,8 @@ import sys
 
 from sgnet.cli_format import (format_access, format_change, format_diff, format_explain,
                               format_findings, format_hits, format_import, format_matrix,
-                              format_record, format_removed, format_report, format_status,
-                              format_verify)
+                              format_record, format_removed, format_replay, format_report,
+                              format_status, format_verify)
 from sgnet.core.errors import EnvError, LabError, SgnetError
 from sgnet.core.labspec import MAX_SECONDARY_ENIS, RULE_FIELDS, RUN_BOUNDS
 from sgnet.core.values import bounded_int
@@ -188,6 +188,18 @@ def _flow_verbs(verb):
     s.add_argument("intents", metavar="INTENTS.yaml")
     _timeout_option(s)
     s.add_argument("--junit", metavar="FILE", help="also write a test case per intent")
+    s = verb("replay", "replay production's VPC flow logs (Huawei LTS, Alibaba SLS exports) "
+             "on the running lab, each distinct flow once, and with --against on a clone "
+             "carrying changed groups: what was logged against what the lab does")
+    s.add_argument("lab", metavar="LAB")
+    s.add_argument("logs", nargs="+", metavar="LOG", help="flow-log files (lines, JSON "
+                   "lines, CSV, SLS query JSON; gzip too)")
+    s.add_argument("--format", choices=["huawei", "alibaba"], default=None,
+                   help="the provider's record format (default: read from the file)")
+    s.add_argument("--against", metavar="CHANGED.yaml", help="also on a clone with the groups "
+                   "of this file: which logged flows the change cuts or opens")
+    _timeout_option(s)
+    s.add_argument("--junit", metavar="FILE", help="also write a test case per replayed flow")
     s = verb("report", "one self-contained HTML page: the topology as a picture and the "
              "reachability matrix as a grid")
     s.add_argument("lab", metavar="LAB")
@@ -498,6 +510,17 @@ def _verify(args, sess) -> int:
     return 0 if v["summary"]["violated"] == 0 else 1
 
 
+def _replay(args, sess) -> int:
+    from sgnet.replaying import replay
+    r = replay(sess, args.logs, args.format, args.against, args.timeout)
+    _junit(args, f"sgnet replay {args.lab}", "replay_cases", r)
+    _out(args, r, format_replay(r))
+    s = r["summary"]
+    if s.get("lost"):
+        return LOST
+    return 1 if s["disagree"] or s.get("cut") else 0
+
+
 def _report(args, sess) -> int:
     from sgnet import classprobe
     from sgnet.io.report import page
@@ -537,7 +560,8 @@ def _exec(args, sess) -> int:
 VERBS = {"up": _up, "down": _down, "status": _status, "import": _import, "lint": _lint,
          "explain": _explain}
 LAB_VERBS = {"rule": _rule, "attach": _membership, "detach": _membership, "probe": _probe,
-             "matrix": _matrix, "diff": _diff, "verify": _verify, "report": _report,
+             "matrix": _matrix, "diff": _diff, "verify": _verify, "replay": _replay,
+             "report": _report,
              "exec": _exec}
 
 

@@ -4,6 +4,7 @@ prints, as the lines a person reads. Used by `sgnet.cli` only."""
 from __future__ import annotations
 
 from sgnet.core.flows import rule_key as flows_rule_key
+from sgnet.core.values import protocol_name
 
 
 MAX_LISTED = 20  # flows listed under a matrix whose verdict depends on a reading
@@ -203,6 +204,44 @@ def format_verify(v) -> str:
         lines.append(f"  {it['name']}: {mark} (from {it['from']} to {it['to']}, "
                      f"{it['traffic']}: expect {it['expect']})")
         lines += [f"    {line(r)}" for r in it["violations"]]
+    return "\n".join(lines)
+
+
+def _replay_line(r) -> str:
+    port = f"/{r['port']}" if r["port"] is not None else ""
+    now = r["now"]
+    said = now["observed"] or f"not reached ({now['kernel']})"
+    d = now["decided_by"]
+    rule = f"{d['group']} rule {d['rule']}" if d["group"] is not None else d["why"]
+    logged = ", ".join(f"{n} {a}" for a, n in r["logged"].items())
+    out = (f"{r['src']} -> {r['dst']} {protocol_name(r['protocol'])}{port} at "
+           f"{r['logged_at']} {r['direction']}: logged {logged}; now {said} ({rule})")
+    if "after" in r:
+        a = r["after"]
+        out += f"; after {a['observed'] or a['expected']}"
+    marks = [m for m, on in (("DISAGREES", r["disagree"]), ("CUT", r.get("cut")),
+                             ("OPENED", r.get("opened"))) if on]
+    return out + (f"  <-- {', '.join(marks)}" if marks else "")
+
+
+def format_replay(r) -> str:
+    s = r["summary"]
+    head = (f"lab {r['lab']}: {s['records']:,} records replayed as {s['flows']:,} flows; "
+            f"{s['disagree']:,} records disagree with the lab")
+    if "cut" in s:
+        head += f"; with {r['against']}: {s['cut']:,} cut, {s['opened']:,} opened"
+    head += (f" ({s['skipped']:,} rows skipped, {s['outside_the_lab']:,} outside the lab, "
+             f"{s['not_replayed']:,} not replayable)")
+    lines = [head]
+    shown = [x for x in r["flows"] if x["disagree"] or x.get("cut") or x.get("opened")]
+    lines += [f"  {_replay_line(x)}" for x in shown[:50]]
+    if len(shown) > 50:
+        lines.append(f"  ... and {len(shown) - 50} more (--json lists all)")
+    unused = [u for u in r["rules"] if u["unused"]]
+    if unused:
+        lines.append("rules that decided no logged flow (candidates for removal):")
+        lines += [f"  {u['group']} rule {u['rule']}: {u['text']}" for u in unused]
+    lines += [f"  {m}" for m in r["skips"][:10]]
     return "\n".join(lines)
 
 

@@ -79,6 +79,12 @@ class LabHandle:
         (`changed`: a lab file's path)."""
         return Verdict(self.session.diff(changed, ports, family, timeout))
 
+    def replay(self, logs, fmt=None, against=None, timeout=1.0) -> Verdict:
+        """Flow-log files replayed on the lab (and with `against`, a changed lab file, on a
+        clone), as `sgnet replay`; v.summary.disagree, v.flows, v.rules."""
+        from sgnet.replaying import replay
+        return Verdict(replay(self.session, list(logs), fmt, against, timeout))
+
     def exec(self, name, cmd, **kw):
         kw.setdefault("capture_output", True)
         kw.setdefault("text", True)

@@ -79,3 +79,21 @@ def verify_cases(v: dict) -> list:
         failure = None if it["holds"] else "; ".join(line(r) for r in it["violations"][:20])
         out.append((case, failure))
     return out
+
+
+def replay_cases(r: dict) -> list:
+    """A case per replayed flow and logging ENI: a failure where production and the lab
+    disagree, or the change cuts it."""
+    out = []
+    for x in r["flows"]:
+        case = {"src": x["src"], "dst": x["dst"], "protocol": x["protocol"], "port": x["port"],
+                "family": f"{x['logged_at']} {x['direction']}"}
+        failure = None
+        if x["disagree"]:
+            failure = (f"logged {', '.join(x['disagree'])}, the lab: "
+                       f"{x['now']['observed'] or x['now']['expected']} "
+                       f"({x['now']['decided_by']['why']})")
+        elif x.get("cut"):
+            failure = f"cut by the change: {x['after']['decided_by']['why']}"
+        out.append((case, failure))
+    return out

@@ -1,0 +1,227 @@
+"""Replaying flow logs (core: pure): production's records mapped onto a lab, each distinct
+flow once, and what the lab (and a change) does with it against what was logged.
+
+A record is what one ENI's groups did with a flow in one direction (a cloud logs each ENI
+it crosses): Alibaba says the direction; for Huawei it is read from the addresses (the ENI
+holding the destination logged it coming in, else the one holding the source, going
+out). A flow is replayed as a new connection's first packet (protocol, source, destination,
+destination port), from the lab host holding the source or, for an address no host holds,
+from the lab's outside world, to the host holding the destination or the world. What the
+lab did is read at the logging ENI's direction: the kernel's verdict and the rule it
+reported when the packet got there, the model's decision there always.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Optional
+
+from sgnet.core.classes import Point
+from sgnet.core.values import ICMP, ICMPV6, PORTED_PROTOCOLS
+
+MAX_EXAMPLES = 20  # records kept per flow for the answer (the count is kept for all)
+
+
+@dataclass
+class Flow:
+    """One distinct flow of the logs, with the records that logged it."""
+
+    protocol: int
+    src: str
+    dst: str
+    port: Optional[int]
+    family: int
+    records: int = 0
+    # per (logging ENI as "instance/ethN", direction): {action: count}
+    logged: dict = field(default_factory=dict)
+    lines: list = field(default_factory=list)  # (file, line) of the first records
+    sports: set = field(default_factory=set)  # the source ports its records name
+
+
+_NONE = Flow(0, "", "", None, 4)
+
+
+def _eni_of(lab, addr):
+    eni = lab.eni_by_address(addr)
+    return eni
+
+
+def logged_at(lab, rec) -> Optional[tuple]:
+    """(ENI, direction) that logged the record: by its ENI id where the lab knows it,
+    else by its direction and addresses; None if no ENI of the lab holds either end."""
+    src, dst = rec.src, rec.dst
+    by_id = getattr(lab, "eni_by_id", None)
+    if rec.eni and by_id is not None:
+        eni = by_id(rec.eni)
+        if eni is not None:
+            direction = rec.direction or ("ingress" if eni.owns(dst) else "egress")
+            return eni, direction
+    if rec.direction == "ingress":
+        eni = _eni_of(lab, dst)
+        return (eni, "ingress") if eni is not None else None
+    if rec.direction == "egress":
+        eni = _eni_of(lab, src)
+        return (eni, "egress") if eni is not None else None
+    eni = _eni_of(lab, dst)
+    if eni is not None:
+        return eni, "ingress"
+    eni = _eni_of(lab, src)
+    return (eni, "egress") if eni is not None else None
+
+
+class Replay:
+    """The distinct flows of a stream of records, mapped onto one lab."""
+
+    def __init__(self, lab):
+        self.lab = lab
+        self.flows = {}
+        self.records = 0  # mapped onto the lab
+        self.outside = 0  # neither end is the lab's: nothing of the lab logged it
+        self.replies = 0  # records of a logged flow's answers (folded into it)
+
+    def add(self, rec):
+        at = logged_at(self.lab, rec)
+        if at is None:
+            self.outside += 1
+            return
+        eni, direction = at
+        proto = rec.protocol
+        if proto == ICMP and rec.src.version == 6:
+            proto = ICMPV6
+        port = rec.dport if proto in PORTED_PROTOCOLS else None
+        key = (proto, str(rec.src), str(rec.dst), port)
+        f = self.flows.get(key)
+        if f is None:
+            f = self.flows[key] = Flow(proto, str(rec.src), str(rec.dst), port, rec.src.version)
+        f.records += 1
+        where = (f"{eni.instance}/{eni.ifname}", direction)
+        counts = f.logged.setdefault(where, {})
+        counts[rec.action] = counts.get(rec.action, 0) + 1
+        if len(f.lines) < MAX_EXAMPLES:
+            f.lines.append((rec.source, rec.line))
+        if rec.sport is not None:
+            f.sports.add(rec.sport)
+        self.records += 1
+
+    def distinct(self) -> list:
+        """The flows to replay: a cloud logs a connection's answers too (from the server's
+        port to the client's), which are no connection of their own but the replies a
+        stateful group lets back: a TCP or UDP flow each of whose records is the reverse
+        of a logged flow's (ports included) is folded into it (counted in `replies`); of
+        two flows that are each other's reverse, the answer is the one sent to the higher
+        port (the client's ephemeral one, RFC 6335: the server's is the lower)."""
+        out = []
+        for (proto, src, dst, port), f in self.flows.items():
+            if proto in PORTED_PROTOCOLS and f.sports and port > max(f.sports) and all(
+                    port in self.flows.get((proto, dst, src, sp), _NONE).sports
+                    for sp in f.sports):
+                self.replies += f.records
+                self.records -= f.records
+                continue
+            out.append(f)
+        return out
+
+
+def holder(lab, addr: str) -> Optional[str]:
+    """The lab host (instance or external) holding the address, or None: the world."""
+    a = ipaddress.ip_address(addr)
+    eni = lab.eni_by_address(a)
+    if eni is not None:
+        return eni.instance
+    x = lab.external_by_address(a)
+    return x.name if x is not None else None
+
+
+def point_of(lab, flow: Flow) -> Point:
+    return Point(flow.src, flow.dst, flow.protocol, flow.port, flow.family,
+                 holder(lab, flow.src), holder(lab, flow.dst))
+
+
+def step_decision(evaluator, lab, flow: Flow, where: tuple):
+    """The model's decision at the ENI and direction that logged the flow."""
+    name, ifname = where[0].split("/")
+    eni = next(e for e in lab.instance(name).enis if e.ifname == ifname)
+    direction = where[1]
+    peer = ipaddress.ip_address(flow.src if direction == "ingress" else flow.dst)
+    return evaluator.judge(eni, direction, flow.family, flow.protocol, flow.port, peer)
+
+
+def observed_at(result: dict, direction: str) -> Optional[str]:
+    """What the kernel did at the logging direction, from the probe's verdict and the rule
+    it reported: None if the packet never got there (dropped before) or was lost."""
+    if result["observed"] == "lost":
+        return None
+    by = (result.get("observed_by") or {}).get("direction")
+    if result["observed"] == "allow":
+        return "allow"
+    if by == direction:
+        return "deny"
+    if direction == "egress" and by in ("ingress", "route"):
+        return "allow"  # it left: a later step dropped it
+    return None  # dropped at the source's egress: it never reached this ingress
+
+
+ACTION = {"accept": "allow", "reject": "deny"}
+
+
+def flow_record(lab, evaluator, flow: Flow, now: dict, after: Optional[dict] = None,
+                after_evaluator=None) -> list:
+    """The answer's rows for one flow: one per logging ENI and direction, with the
+    records' actions, the lab's verdict there now (observed by the kernel, expected by the
+    model, the deciding rule) and after the change."""
+    rows = []
+    for where, counts in flow.logged.items():
+        d = step_decision(evaluator, lab, flow, where)
+        seen = observed_at(now, where[1])
+        row = {"protocol": flow.protocol, "src": flow.src, "dst": flow.dst, "port": flow.port,
+               "family": flow.family, "logged_at": where[0], "direction": where[1],
+               "logged": {a: n for a, n in sorted(counts.items())}, "records": sum(counts.values()),
+               "lines": [f"{s}:{n}" for s, n in flow.lines[:5]],
+               "now": {"observed": seen, "expected": d.verdict, "decided_by": d.to_dict(),
+                       "observed_by": now.get("observed_by"), "kernel": now["observed"]}}
+        verdict = seen or d.verdict
+        # production's action against the lab's verdict there (the kernel's where it saw)
+        row["disagree"] = sorted(a for a in counts if ACTION.get(a) != verdict)
+        if after is not None:
+            ad = step_decision(after_evaluator, lab, flow, where)
+            aseen = observed_at(after, where[1])
+            row["after"] = {"observed": aseen, "expected": ad.verdict,
+                            "decided_by": ad.to_dict(), "observed_by": after.get("observed_by"),
+                            "kernel": after["observed"]}
+            averdict = aseen or ad.verdict
+            row["cut"] = verdict == "allow" and averdict == "deny"
+            row["opened"] = verdict == "deny" and averdict == "allow"
+        rows.append(row)
+    return rows
+
+
+def summary(rows: list, skipped: int, outside: int, malformed: int) -> dict:
+    def records(pred):
+        return sum(r["records"] for r in rows if pred(r))
+    out = {"records": sum(r["records"] for r in rows), "flows": len(rows),
+           "skipped": skipped, "malformed": malformed, "outside_the_lab": outside,
+           "disagree": records(lambda r: r["disagree"])}
+    if rows and "after" in rows[0]:
+        out["cut"] = records(lambda r: r.get("cut"))
+        out["opened"] = records(lambda r: r.get("opened"))
+    return out
+
+
+def rule_usage(lab, rows: list) -> list:
+    """Per group rule, the logged records it decided (the model's rule at the logging ENI
+    and direction); a rule that decided none is a candidate for removal."""
+    used = {}
+    for r in rows:
+        d = r["now"]["decided_by"]
+        if d.get("group") is not None:
+            key = (d["group"], d["rule"])
+            used[key] = used.get(key, 0) + r["records"]
+    out = []
+    for name, g in lab.groups.items():
+        members = lab.enis_in(name)
+        for k, rule in enumerate(g.rules):
+            n = used.get((name, k), 0)
+            out.append({"group": name, "rule": k, "text": rule.text(), "records": n,
+                        "unused": n == 0 and bool(members)})
+    return out
