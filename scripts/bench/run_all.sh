@@ -6,7 +6,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 py=${SGNET_VENV:-$here/.venv}/bin/python
 mkdir -p "$here/docs/bench"
 cd "$here"
-for bench in bringup datapath groups probe capacity multihost classes; do
+for bench in bringup datapath groups probe capacity multihost classes replay; do
     "$py" -m "scripts.bench.$bench" --json "docs/bench/$bench.json"
 done
 "$py" -m scripts.bench.report

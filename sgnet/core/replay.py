@@ -43,8 +43,13 @@ _NONE = Flow(0, "", "", None, 4)
 
 
 def _eni_of(lab, addr):
-    eni = lab.eni_by_address(addr)
-    return eni
+    """The ENI holding the address (None: none), looked up once per address and lab."""
+    cache = lab.__dict__.setdefault("_eni_by_address", {})
+    if addr not in cache:
+        if len(cache) > 1 << 20:  # bounded: a week of logs names many outside addresses
+            cache.clear()
+        cache[addr] = lab.eni_by_address(addr)
+    return cache[addr]
 
 
 def logged_at(lab, rec) -> Optional[tuple]:
@@ -90,7 +95,7 @@ class Replay:
         if proto == ICMP and rec.src.version == 6:
             proto = ICMPV6
         port = rec.dport if proto in PORTED_PROTOCOLS else None
-        key = (proto, str(rec.src), str(rec.dst), port)
+        key = (proto, rec.src, rec.dst, port)  # (address objects: hashed, not printed)
         f = self.flows.get(key)
         if f is None:
             f = self.flows[key] = Flow(proto, str(rec.src), str(rec.dst), port, rec.src.version)
