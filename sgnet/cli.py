@@ -209,6 +209,8 @@ def _flow_verbs(verb):
                    "groups of this file would change (confirmed on a clone)")
     s.add_argument("--verify", metavar="INTENTS.yaml", help="also these intents, with their "
                    "violations")
+    s.add_argument("--replay", nargs="+", metavar="LOG", help="also these flow logs "
+                   "replayed: where production and the lab disagree, and each rule's use")
 
 
 def _file_verbs(verb):
@@ -528,8 +530,12 @@ def _report(args, sess) -> int:
     tables = classprobe.access_tables(sess, [i.name for i in sess.lab.instances], args.timeout)
     d = sess.diff(args.diff, None, None, args.timeout) if args.diff else None
     v = classprobe.verify(sess, args.verify, args.timeout) if args.verify else None
+    rp = None
+    if args.replay:
+        from sgnet.replaying import replay
+        rp = replay(sess, args.replay, None, None, args.timeout)
     with _writing("-o", args.output), open(args.output, "w", encoding="utf-8") as f:
-        f.write(page.render(sess.lab, m, access=tables, diff=d, verify=v))
+        f.write(page.render(sess.lab, m, access=tables, diff=d, verify=v, replay=rp))
     done = {"lab": args.lab, "output": args.output, "summary": m["summary"]}
     disagree = sum(t["summary"]["disagree"] for t in tables)
     if disagree:
@@ -537,7 +543,8 @@ def _report(args, sess) -> int:
     _out(args, done, format_report(done))
     code = _verdicts_exit(m["summary"])
     return code or (1 if disagree or (d and d["summary"]["clone_mismatches"]) or
-                    (v and v["summary"]["violated"]) else 0)
+                    (v and v["summary"]["violated"]) or (rp and rp["summary"]["disagree"])
+                    else 0)
 
 
 def _exec(args, sess) -> int:

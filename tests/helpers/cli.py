@@ -93,6 +93,19 @@ def small_lab(name, instances, closed=False):
     return raw
 
 
+@contextlib.contextmanager
+def lab_up(directory, raw):
+    """A lab brought up with `sgnet up` from `raw` (written in `directory`) for a block: a
+    module's fixture; taken down after (take_down)."""
+    p = lab_file(directory, raw)
+    r = sgnet("up", p)
+    assert r.returncode == 0, r.stderr
+    try:
+        yield p
+    finally:
+        take_down([raw["name"]])
+
+
 def take_down(labs):
     """`down` every lab named (a test's cleanup): none of its namespaces, nothing of it in
     the state directory left."""

@@ -4,14 +4,12 @@ where no lab host holds the address)."""
 
 import copy
 import json
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 
 import pytest
 import yaml
 
-from sgnet import state
+from helpers.cli import lab_up, sgnet as cli
 from sgnet.kernel import netns
 
 pytestmark = pytest.mark.kernel
@@ -40,21 +38,10 @@ LAB = {"name": "tcom", "provider": "huawei",
        "externals": [{"name": "internet", "ip": "203.0.113.10", "ipv6": "2001:db8::10"}]}
 
 
-def cli(*args):
-    return subprocess.run([sys.executable, "-m", "sgnet.cli", *map(str, args)],
-                          capture_output=True, text=True, timeout=600)
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    p = tmp_path_factory.mktemp("com") / "lab.yaml"
-    p.write_text(yaml.safe_dump(LAB))
-    r = cli("up", p)
-    assert r.returncode == 0, r.stderr
-    yield p
-    cli("down", "tcom")
-    assert netns.list_names("tcom-") == []
-    assert state.load("tcom") is None
+    with lab_up(tmp_path_factory.mktemp("com"), LAB) as p:
+        yield p
 
 
 def _the_issue_change():
@@ -191,3 +178,20 @@ def test_verify_intents(lab, tmp_path):
     r = cli("verify", "tcom", bad_file)
     assert r.returncode == 2 and "intents[0].from" in r.stderr and "nobody" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_report_has_access_tables_the_diff_and_the_intents(lab, tmp_path):
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(yaml.safe_dump(_the_issue_change()))
+    intents = tmp_path / "i.yaml"
+    intents.write_text(yaml.safe_dump({"intents": [
+        {"name": "no-db-from-internet", "from": "internet", "to": "db1", "traffic": "all",
+         "expect": "deny"}]}))
+    out = tmp_path / "r.html"
+    r = cli("report", "tcom", "-o", out, "--diff", changed, "--verify", intents, "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    page = out.read_text()
+    assert page.count('<details class="access"') == 2  # web1, db1
+    assert 'id="diff"' in page and "3 classes of traffic change" in page
+    assert 'data-intent="no-db-from-internet"' in page and 'class="ok">holds' in page
+    assert "the kernel disagrees" not in page and "<b>violated</b>" not in page

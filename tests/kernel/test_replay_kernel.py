@@ -4,15 +4,13 @@ addresses, and against a change on a clone."""
 
 import copy
 import json
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 import yaml
 
-from sgnet.kernel import netns
+from helpers.cli import lab_up, sgnet as cli
 
 pytestmark = pytest.mark.kernel
 LOGS = Path(__file__).parents[1] / "exports" / "flowlogs"
@@ -34,20 +32,10 @@ LAB = {"name": "trep", "provider": "alibaba",
        "externals": []}
 
 
-def cli(*args):
-    return subprocess.run([sys.executable, "-m", "sgnet.cli", *map(str, args)],
-                          capture_output=True, text=True, timeout=600)
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    p = tmp_path_factory.mktemp("rep") / "lab.yaml"
-    p.write_text(yaml.safe_dump(LAB))
-    r = cli("up", p)
-    assert r.returncode == 0, r.stderr
-    yield p
-    cli("down", "trep")
-    assert netns.list_names("trep-") == []
+    with lab_up(tmp_path_factory.mktemp("rep"), LAB) as p:
+        yield p
 
 
 def test_replay_agrees_with_what_production_logged(lab, tmp_path):
@@ -119,3 +107,13 @@ def test_replay_against_a_change_says_what_it_cuts(lab, tmp_path):
 def test_a_file_that_is_no_flow_log_is_refused(lab, tmp_path):
     r = cli("replay", "trep", lab)  # the lab file itself
     assert r.returncode == 2 and str(lab) in r.stderr and "Traceback" not in r.stderr
+
+
+def test_report_shows_the_replay_and_each_rules_use(lab, tmp_path):
+    out = tmp_path / "r.html"
+    r = cli("report", "trep", "-o", out, "--replay", LOGS / "alibaba_flows.jsonl")
+    assert r.returncode == 0, r.stdout + r.stderr
+    page = out.read_text()
+    assert 'id="replay"' in page and 'id="rule-usage"' in page
+    assert 'data-rule="web/2"' in page and "candidate for removal" in page
+    assert "4 records of" in page and "0 records disagree" in page

@@ -100,3 +100,35 @@ def verify_html(v: dict) -> str:
             out += _rows(it["violations"], changed=False)
     out.append("</div>")
     return "\n".join(out)
+
+
+def replay_html(r: dict) -> str:
+    """Flow logs replayed (sgnet.replaying): the flows where production and the lab
+    disagree, and each rule's use in the logs (the unused ones: candidates for removal)."""
+    s = r["summary"]
+    out = [f'<div id="replay"><p class="meta">{s["records"]:,} records of '
+           f'{escape(", ".join(r["logs"]))} replayed as {s["flows"]:,} flows: '
+           f'{s["disagree"]:,} records disagree with the lab</p>']
+    bad = [x for x in r["flows"] if x["disagree"]]
+    if bad:
+        out.append('<table class="classes"><tr><th>flow</th><th>logged at</th><th>logged</th>'
+                   "<th>the lab now</th><th>decided by</th></tr>")
+        for x in bad:
+            port = f"/{x['port']}" if x["port"] is not None else ""
+            now = x["now"]
+            out.append(f'<tr class="disagree"><td>{escape(x["src"])} &rarr; '
+                       f'{escape(x["dst"])} {x["protocol"]}{escape(port)}</td>'
+                       f'<td>{escape(x["logged_at"])} {escape(x["direction"])}</td>'
+                       f'<td>{escape(", ".join(x["disagree"]))}</td>'
+                       f'<td>{escape(str(now["observed"] or now["expected"]))}</td>'
+                       f'<td>{escape(now["decided_by"]["why"])}</td></tr>')
+        out.append("</table>")
+    out.append('<table class="classes" id="rule-usage"><tr><th>group</th><th>rule</th>'
+               "<th>logged records it decided</th><th></th></tr>")
+    for u in r["rules"]:
+        mark = "<b>unused: a candidate for removal</b>" if u["unused"] else ""
+        out.append(f'<tr data-rule="{attr(u["group"])}/{u["rule"]}"><td>{escape(u["group"])}'
+                   f'</td><td title="{attr(u["text"])}">{u["rule"]}</td>'
+                   f'<td>{u["records"]:,}</td><td>{mark}</td></tr>')
+    out.append("</table></div>")
+    return "\n".join(out)
