@@ -152,6 +152,18 @@ def step_decision(evaluator, lab, flow: Flow, where: tuple):
     return evaluator.judge(eni, direction, flow.family, flow.protocol, flow.port, peer)
 
 
+def _leaves_by(evaluator, lab, flow: Flow, where: tuple) -> Optional[str]:
+    """For a flow logged going out of an ENI that the lab's routes do not send it out of
+    (an instance's other ENI: the routes pick by destination, sgnet.core.evaluator.
+    egress_eni), the ENI they use; else None."""
+    if where[1] != "egress":
+        return None
+    name, ifname = where[0].split("/")
+    out = evaluator.egress_eni(evaluator.resolve(name, flow.family),
+                               ipaddress.ip_address(flow.dst))
+    return None if out.ifname == ifname else out.ifname
+
+
 def observed_at(result: dict, direction: str) -> Optional[str]:
     """What the kernel did at the logging direction, from the probe's verdict and the rule
     it reported: None if the packet never got there (dropped before) or was lost."""
@@ -178,19 +190,22 @@ def flow_record(lab, evaluator, flow: Flow, now: dict, after: Optional[dict] = N
     rows = []
     for where, counts in flow.logged.items():
         d = step_decision(evaluator, lab, flow, where)
-        seen = observed_at(now, where[1])
+        other = _leaves_by(evaluator, lab, flow, where)
+        seen = None if other else observed_at(now, where[1])
         row = {"protocol": flow.protocol, "src": flow.src, "dst": flow.dst, "port": flow.port,
                "family": flow.family, "logged_at": where[0], "direction": where[1],
                "logged": {a: n for a, n in sorted(counts.items())}, "records": sum(counts.values()),
                "lines": [f"{s}:{n}" for s, n in flow.lines[:5]],
                "now": {"observed": seen, "expected": d.verdict, "decided_by": d.to_dict(),
                        "observed_by": now.get("observed_by"), "kernel": now["observed"]}}
+        if other:
+            row["now"]["not_seen"] = f"the lab's routes send it out of {other}"
         verdict = seen or d.verdict
         # production's action against the lab's verdict there (the kernel's where it saw)
         row["disagree"] = sorted(a for a in counts if ACTION.get(a) != verdict)
         if after is not None:
             ad = step_decision(after_evaluator, lab, flow, where)
-            aseen = observed_at(after, where[1])
+            aseen = None if other else observed_at(after, where[1])
             row["after"] = {"observed": aseen, "expected": ad.verdict,
                             "decided_by": ad.to_dict(), "observed_by": after.get("observed_by"),
                             "kernel": after["observed"]}
