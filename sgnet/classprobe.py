@@ -27,14 +27,14 @@ from sgnet.core.values import ICMP, ICMPV6, TCP, UDP, protocol_name
 WORLD = "<world>"  # the sender or receiver of a packet that no lab host holds
 
 
-def forget_earlier(sess, points: list):
+def _forget_earlier(sess, points: list):
     """Sessions an earlier run's probes left between an instance and an outside-world
     address, for protocols tracked by their addresses alone: forgotten in the instance,
     or this run's probe would pass as part of them. (The world's addresses are sgnet's
     own: no user's session is between them.)"""
     by_inst = {}
     for p in points:
-        if not _tracked_by_addresses(p.protocol) or (p.sender and p.receiver):
+        if not tracked_by_addresses(p.protocol) or (p.sender and p.receiver):
             continue
         pairs = by_inst.setdefault(p.sender or p.receiver, set())
         pairs.add((p.family, p.protocol, p.src, p.dst))
@@ -50,8 +50,10 @@ def forget_earlier(sess, points: list):
 def probe_points(sess, points: list, timeout: float = 1.0) -> list:
     """Send each classes.Point on the running lab: per point {observed, detail, answer,
     observed_by} (the shape of a verdict record's fields), judged as every probe is
-    (sgnet.core.witness.Judge)."""
+    (sgnet.core.witness.Judge). What earlier runs left that these points would ride is
+    forgotten first (_forget_earlier)."""
     lab = sess.lab
+    _forget_earlier(sess, points)
     ns_world = world_ns(lab.name)
     specs, ends = [], []
     for p in points:
@@ -83,7 +85,7 @@ def _probe_record(pt, result: dict) -> dict:
 
 # Protocols whose connection tracking has no ports nor ids: a probe is tracked by its two
 # addresses alone, so two probes between the same addresses (either way) are one session.
-def _tracked_by_addresses(protocol: int) -> bool:
+def tracked_by_addresses(protocol: int) -> bool:
     return protocol not in (TCP, UDP, ICMP, ICMPV6)
 
 
@@ -99,7 +101,7 @@ def confirm(sess, analysis, records: list, cls_list: list, timeout: float = 1.0)
         for where in ("first", "last"):
             for nth in range(8):
                 pt = classes.point(analysis, c, where, nth)
-                if pt is None or not _tracked_by_addresses(pt.protocol):
+                if pt is None or not tracked_by_addresses(pt.protocol):
                     break
                 pair = (pt.family, pt.protocol, frozenset((pt.src, pt.dst)))
                 if pair not in pairs:  # another packet between these two would be its session
@@ -112,7 +114,6 @@ def confirm(sess, analysis, records: list, cls_list: list, timeout: float = 1.0)
             seen.add((pt.src, pt.dst, pt.protocol, pt.port))
             points.append(pt)
             owners.append(k)
-    forget_earlier(sess, points)
     results = probe_points(sess, points, timeout)
     per = [[] for _ in cls_list]
     for k, pt, r in zip(owners, points, results):

@@ -20,9 +20,7 @@ CHUNK = 20_000  # probes per run: every source's tags stay distinct (probes.TAGS
 def _probe(sess, points: list, timeout: float) -> list:
     out = []
     for k in range(0, len(points), CHUNK):
-        part = points[k:k + CHUNK]
-        classprobe.forget_earlier(sess, part)
-        out += classprobe.probe_points(sess, part, timeout)
+        out += classprobe.probe_points(sess, points[k:k + CHUNK], timeout)
     return out
 
 

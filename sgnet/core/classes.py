@@ -72,6 +72,7 @@ class Analysis:
         self.remotes = hs.Remotes(self.lab)
         self._memo = {}
         self._holders = None
+        self._avoided = {}  # (VPC, family) -> addresses a class's packet is better not sent at
 
     def lists(self, eni, direction: str) -> tuple:
         """(the lab's decision list, [(other reading, its list)] where it differs)."""
@@ -308,7 +309,12 @@ def avoided(analysis: Analysis, cls: TrafficClass) -> list:
     cross back: VPCs are isolated)."""
     lab, f = analysis.lab, cls.family
     eni = lab.instance(cls.instance).enis[cls.eni]
-    return analysis.held_ranges(f) + _lab_own(lab, f) + _other_vpcs(lab, eni, f)
+    key = (lab.vpc_of(eni.subnet).name, f)  # the same for every class of a VPC: made once
+    got = analysis._avoided.get(key)
+    if got is None:
+        got = analysis._avoided[key] = hs.merge(
+            analysis.held_ranges(f) + _lab_own(lab, f) + _other_vpcs(lab, eni, f))
+    return got
 
 
 def _last(ranges, family, avoid, limit: int = 1) -> list:

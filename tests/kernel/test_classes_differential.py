@@ -67,14 +67,13 @@ def check_lab(raw, seed):
         pts, owners, pairs = [], [], set()
         for c in cls_list:
             for p in random_points(analysis, c, rng):
-                if p.protocol not in (6, 17, 1, 58):
+                if classprobe.tracked_by_addresses(p.protocol):
                     key = (p.family, p.protocol, frozenset((p.src, p.dst)))
                     if key in pairs:
                         continue
                     pairs.add(key)
                 pts.append(p)
                 owners.append(c)
-        classprobe.forget_earlier(sess, pts)
         results = classprobe.probe_points(sess, pts)
         for c, p, r in zip(owners, pts, results):
             ok, _ = classview.confirmation(c, classview.point_expectation(sess.evaluator, p), r)
