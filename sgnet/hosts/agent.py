@@ -18,17 +18,26 @@ from sgnet.kernel import guard
 
 class StdioGate:
     """A probe run's steps with the controller (sgnet.kernel.probe.witnessed._gated): say
-    a step as a line of JSON on stdout, wait for the controller's word on stdin (its end of
-    input counts as every word: the controller is gone, stop)."""
+    a step as a line of JSON on stdout (with the probes it names), wait for the
+    controller's word on stdin, a word and the JSON list of probes it names (its end of
+    input counts as every word, naming none: the controller is gone, stop)."""
 
-    def say(self, step: str):
-        print(json.dumps({"step": step}), flush=True)
+    def say(self, step: str, reached=()):
+        print(json.dumps({"step": step, "reached": list(reached)}), flush=True)
 
-    def wait(self, word: str):
+    def wait(self, word: str) -> list:
         while True:
             line = sys.stdin.readline()
-            if not line or line.strip() == word:
-                return
+            if not line:
+                return []
+            said, _, probes = line.strip().partition(" ")
+            if said == word:
+                try:
+                    named = json.loads(probes) if probes else []
+                except json.JSONDecodeError:
+                    named = []
+                return [i for i in named if isinstance(i, int)] \
+                    if isinstance(named, list) else []
 
 
 def _enter(ns: str):

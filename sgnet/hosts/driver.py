@@ -253,7 +253,8 @@ class _GatedRun:
         cls = LabError if answer.get("type") == "LabError" else HostError
         raise cls(f"host {self.driver.host.name}: probe: {why}")
 
-    def expect(self, step: str):
+    def expect(self, step: str) -> dict:
+        """The agent's next step, which must be `step`: what it said."""
         line = self.proc.stdout.readline()
         try:
             said = json.loads(line)
@@ -261,6 +262,7 @@ class _GatedRun:
             said = None
         if not isinstance(said, dict) or said.get("step") != step:
             self._fail(line)
+        return said
 
     def tell(self, word: str):
         try:
@@ -288,15 +290,28 @@ class _GatedRun:
         self.err.close()
 
 
-def _gated_probe(runs: dict) -> dict:
+def _gated_probe(runs: dict, order: dict, dst_host: list) -> dict:
     """Every host's gated run in step: all listen before any sends, all listen until all
-    have sent. -> host -> its answer."""
+    have sent. The probes a host saw answered from another host (its "sent" names them)
+    are named to that host with the stop: it listens on until their reports are in.
+    order: host -> the probes (indices of all) its run has, in its order; dst_host: per
+    probe, its destination's host. -> host -> its answer."""
     try:
-        for step, word in (("ready", "go"), ("sent", "stop")):
-            for r in runs.values():
-                r.expect(step)
-            for r in runs.values():
-                r.tell(word)
+        for r in runs.values():
+            r.expect("ready")
+        for r in runs.values():
+            r.tell("go")
+        due = {h: [] for h in runs}
+        local = {h: {i: k for k, i in enumerate(ii)} for h, ii in order.items()}
+        for h, r in runs.items():
+            reached = r.expect("sent").get("reached")
+            for k in reached if isinstance(reached, list) else []:
+                i = order[h][k] if isinstance(k, int) and 0 <= k < len(order[h]) else None
+                d = dst_host[i] if i is not None else None
+                if d in due and i in local[d]:
+                    due[d].append(local[d][i])
+        for h, r in runs.items():
+            r.tell("stop " + json.dumps(due[h]))
         return {h: r.answer() for h, r in runs.items()}
     finally:
         for r in runs.values():
@@ -475,7 +490,8 @@ class Drivers:
             for r in runs.values():
                 r.kill()
             raise
-        answers = _gated_probe(runs)
+        answers = _gated_probe(runs, {h: sorted(ii) for h, ii in watched.items()},
+                               [self.lab.host_of(dst) for _, dst in ends])
         if step:
             step(len(specs))
         facts = [[None, []] for _ in specs]

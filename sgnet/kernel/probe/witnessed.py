@@ -98,7 +98,10 @@ class _Shared:
         self.box_len = 4 * n + 16
         self.boxes = _aligned(self.head + n * workers_n)
         self.box_size = _aligned(8 + 4 * self.box_len)
-        self.mem = mmap.mmap(-1, self.boxes + self.box_size * workers_n * workers_n)
+        # a byte per probe, written by the gated run's controller thread only: the probes
+        # another host saw answered, whose destination here must report them
+        self.awaited_at = self.boxes + self.box_size * workers_n * workers_n
+        self.mem = mmap.mmap(-1, self.awaited_at + n)
         self.seen = [0] * workers_n  # (each worker's own copy, after fork)
 
     def set(self, w: int, i: int, bit: int):
@@ -157,6 +160,12 @@ class _Shared:
             out += struct.unpack_from(f"={tail - start}i", self.mem, at + 8 + 4 * start)
         return out
 
+    def await_report(self, i: int):
+        self.mem[self.awaited_at + i] = 1
+
+    def awaited(self, i: int) -> bool:
+        return bool(self.mem[self.awaited_at + i])
+
     def flag(self, k: int) -> bool:
         return bool(self.mem[k])
 
@@ -213,6 +222,12 @@ class _Worker:
         for i in list(self.open_) if told is None else told:
             if i in self.open_ and self.settled(i):
                 self.close(i)
+
+    def awaiting(self) -> bool:
+        """Is a report still due here: of a probe another host sent and saw answered
+        (so it passed this destination's rules), not yet heard of?"""
+        return any(self.shared.awaited(i) and not self.shared.get(i) & DST_HEARD
+                   for i in self.watched & self.open_)
 
     def close(self, i):
         self.open_.discard(i)
@@ -300,6 +315,7 @@ def _work(specs, sent, watched, mine_watch, shared, w, timeout, capture, heard_h
         stamps = stamper()
         queue = _interleaved(specs, sent)
         deadline = time.monotonic() + timeout
+        stopped = None  # gated: when the stop came
         shared.progress(w, 0, len(sent), 0, total, deadline)
         while True:
             if queue:
@@ -323,7 +339,14 @@ def _work(specs, sent, watched, mine_watch, shared, w, timeout, capture, heard_h
                             deadline)
             done, last = shared.all_done()
             if gated:  # another host may still send to the namespaces listened to here
-                over = shared.flag(STOP) or done or time.monotonic() >= last + GATED_GRACE
+                now = time.monotonic()
+                if stopped is None and shared.flag(STOP):
+                    stopped = now
+                # after the stop, the reports of probes another host saw answered are
+                # still heard: the kernel may hold them a while (nflog.FLUSH), and the
+                # sender's host can say "sent" before this one has them
+                over = done or now >= last + GATED_GRACE or stopped is not None and (
+                    now >= stopped + timeout or not me.awaiting())
             else:
                 over = done or shared.flag(STOP) or (not events and time.monotonic() >= last)
             if over:
@@ -430,7 +453,8 @@ def collect(specs: list, sent: list, watch_ns: list, timeout: float,
                 outcomes = workers.in_children(list(range(n)), work, n)
             else:
                 outcomes = _gated(shared, gate,
-                                  lambda: workers.in_children(list(range(n)), work, n))
+                                  lambda: workers.in_children(list(range(n)), work, n),
+                                  specs, sent, watch_ns)
         finally:
             gc.unfreeze()
         err = workers.first_error(outcomes)
@@ -455,11 +479,21 @@ def collect(specs: list, sent: list, watch_ns: list, timeout: float,
     return {"answers": answers, "reports": reports, "packets": packets}
 
 
-def _gated(shared: _Shared, gate, start):
+def _reached(shared: _Shared, specs, sent, watch_ns) -> list:
+    """Of the probes sent here, those answered by their destination on another host whose
+    rules report them there: that host must hear the report before it stops."""
+    heard_here = set(watch_ns)
+    return [i for i in sent if specs[i].dst_rules and specs[i].dst_ns not in heard_here
+            and shared.get(i) & (ANSWERED | ROUTER_ERROR) == ANSWERED]
+
+
+def _gated(shared: _Shared, gate, start, specs, sent, watch_ns):
     """A run over several hosts: once every worker here listens, tell the controller
     (gate.say("ready")) and wait for its go, so that no host sends before every host
-    listens; once this host's own probes are settled say "sent", and listen on until the
-    controller's stop (every host has sent). start() runs the workers, in a thread."""
+    listens; once this host's own probes are settled say "sent" with those answered from
+    another host (_reached), and listen on until the controller's stop (every host has
+    sent), which names the probes sent to this host that were answered: their reports
+    are waited for. start() runs the workers, in a thread."""
     out = {}
 
     def run():
@@ -479,9 +513,16 @@ def _gated(shared: _Shared, gate, start):
                 break  # the answer tells the controller what went wrong
             # (workers whose probes all settled may have ended already: the steps are
             # said all the same, the controller waits for each)
-            gate.say(step)
-            gate.wait("go" if step == "ready" else "stop")
-            shared.raise_flag(GO if step == "ready" else STOP)
+            if step == "ready":
+                gate.say(step)
+                gate.wait("go")
+                shared.raise_flag(GO)
+                continue
+            gate.say(step, reached=_reached(shared, specs, sent, watch_ns))
+            for i in gate.wait("stop"):  # reached here, answered on their senders' hosts
+                if 0 <= i < len(specs):
+                    shared.await_report(i)
+            shared.raise_flag(STOP)
     finally:
         shared.raise_flag(GO)
         shared.raise_flag(STOP)  # whatever happened, the workers end
