@@ -199,6 +199,7 @@ class _Worker:
         self.left_own = len(self.own)  # own probes not yet settled
         self.by_key = {(s.family, _canon(s.src_ip), s.tag): i for i, s in enumerate(specs)}
         self.by_answer = {(specs[i].ns, specs[i].family, specs[i].tag): i for i in sent}
+        self.stopped = None  # gated: when the stop came
 
     def settled(self, i) -> bool:
         if i in self.unsent:
@@ -222,6 +223,22 @@ class _Worker:
         for i in list(self.open_) if told is None else told:
             if i in self.open_ and self.settled(i):
                 self.close(i)
+
+    def over(self, gated: bool, events, timeout: float) -> bool:
+        """Is this worker's listening over: every worker's probes settled, the stop, or
+        the last deadline passed (without events)? Gated (over several hosts), another
+        host may still send to the namespaces listened to here: not before the stop, and
+        after it only once the reports of probes another host saw answered are in (the
+        kernel may hold them a while, nflog.FLUSH, and the sender's host can say "sent"
+        before this one has them)."""
+        done, last = self.shared.all_done()
+        now = time.monotonic()
+        if not gated:
+            return done or self.shared.flag(STOP) or (not events and now >= last)
+        if self.stopped is None and self.shared.flag(STOP):
+            self.stopped = now
+        return done or now >= last + GATED_GRACE or self.stopped is not None and (
+            now >= self.stopped + timeout or not self.awaiting())
 
     def awaiting(self) -> bool:
         """Is a report still due here: of a probe another host sent and saw answered
@@ -315,7 +332,6 @@ def _work(specs, sent, watched, mine_watch, shared, w, timeout, capture, heard_h
         stamps = stamper()
         queue = _interleaved(specs, sent)
         deadline = time.monotonic() + timeout
-        stopped = None  # gated: when the stop came
         shared.progress(w, 0, len(sent), 0, total, deadline)
         while True:
             if queue:
@@ -337,19 +353,7 @@ def _work(specs, sent, watched, mine_watch, shared, w, timeout, capture, heard_h
             me.sweep()
             shared.progress(w, len(sent) - me.left_own, len(sent), total - len(me.open_), total,
                             deadline)
-            done, last = shared.all_done()
-            if gated:  # another host may still send to the namespaces listened to here
-                now = time.monotonic()
-                if stopped is None and shared.flag(STOP):
-                    stopped = now
-                # after the stop, the reports of probes another host saw answered are
-                # still heard: the kernel may hold them a while (nflog.FLUSH), and the
-                # sender's host can say "sent" before this one has them
-                over = done or now >= last + GATED_GRACE or stopped is not None and (
-                    now >= stopped + timeout or not me.awaiting())
-            else:
-                over = done or shared.flag(STOP) or (not events and time.monotonic() >= last)
-            if over:
+            if me.over(gated, events, timeout):
                 for entry in socks.values():
                     _drain(me, *entry)  # what came in time but was not yet read
                 break
