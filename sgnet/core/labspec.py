@@ -45,8 +45,12 @@ GROUP_KEYS = ("name", "default_rules", "rules", "description") + tuple(dict.from
 RULE_FIELDS = ("direction", "action", "priority", "ethertype", "protocol", "ports", "remote",
                "remote_group", "remote_prefix_list", "description")
 INSTANCE_KEYS = ("name", "subnet", "ip", "ipv6", "security_groups", "secondary_enis", "host",
-                 "secondary_ips")
-ENI_KEYS = ("subnet", "ip", "ipv6", "security_groups", "secondary_ips")
+                 "secondary_ips", "eni_id")
+ENI_KEYS = ("subnet", "ip", "ipv6", "security_groups", "secondary_ips", "eni_id")
+# The cloud's id of an ENI (kept by `import`; flow logs name the ENI that logged a record by
+# it): Huawei's port id (a UUID), Alibaba's eni-... id.
+ENI_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+ENI_ID_RULE = "a cloud's ENI id: letters, digits and . _ : -, at most 128 characters"
 EXTERNAL_KEYS = ("name", "ip", "ipv6", "host")
 PREFIX_LIST_KEYS = ("name", "entries")
 HOST_KEYS = ("name", "address", "simulated", "transport", "ssh_host", "ssh_user", "ssh_port",
@@ -830,16 +834,17 @@ def _parse_group_list(p, value, path, groups):
 class _EniDraft:
     """An ENI read from the file, its addresses still to be handed out where not given."""
 
-    def __init__(self, instance, index, subnet, ip, ipv6, groups, n_secondary, path):
+    def __init__(self, instance, index, subnet, ip, ipv6, groups, n_secondary, path,
+                 eni_id=None):
         self.instance, self.index, self.subnet = instance, index, subnet
         self.ip, self.ipv6, self.groups = ip, ipv6, groups
-        self.n_secondary, self.path = n_secondary, path
+        self.n_secondary, self.path, self.eni_id = n_secondary, path, eni_id
 
 
 def _parse_instances(p, raw, vpcs, groups, profile) -> list:
     """(name, [Eni]) of every instance, in file order (their hosts are placed later)."""
     subnets = {s.name: s for v in vpcs for s in v.subnets}
-    names, alloc, drafts, spans = set(), _Allocator(), [], []
+    names, alloc, drafts, spans, ids = set(), _Allocator(), [], [], set()
     private = 0  # IPv4 addresses of the ENIs so far, primary and secondary
     most = BOUNDS["private_ipv4"]
     for i, inst in enumerate(p.seq(raw.get("instances"), "instances", "instances",
@@ -863,7 +868,13 @@ def _parse_instances(p, raw, vpcs, groups, profile) -> list:
                 p.fail(f"{epath}.secondary_ips", f"brings the lab's private IPv4 addresses "
                        f"to {private:,}", n2, f"at most {most:,} in a lab, primary and "
                        "secondary")
-            drafts.append(_EniDraft(name, k, subnet, ip, ipv6, eg, n2, epath))
+            eni_id = spec.get("eni_id")
+            if eni_id is not None:
+                p.name(eni_id, f"{epath}.eni_id", ENI_ID, ENI_ID_RULE)
+                if eni_id in ids:
+                    p.fail(f"{epath}.eni_id", "another ENI of the lab has this id", eni_id)
+                ids.add(eni_id)
+            drafts.append(_EniDraft(name, k, subnet, ip, ipv6, eg, n2, epath, eni_id))
         spans.append((name, first, len(drafts)))
     p.count(private, "instances", most, "private IPv4 addresses in the lab")
     enis = _allocate(p, alloc, drafts)
@@ -940,7 +951,8 @@ def _allocate(p, alloc, drafts) -> list:
                 p.fail(f"{d.path}.secondary_ips", f"no block of {d.n_secondary} free "
                        f"addresses left in subnet {d.subnet.name} ({d.subnet.cidr})",
                        d.n_secondary)
-        enis.append(Eni(d.instance, d.index, d.subnet.name, d.ip, d.ipv6, d.groups, secondary))
+        enis.append(Eni(d.instance, d.index, d.subnet.name, d.ip, d.ipv6, d.groups, secondary,
+                        d.eni_id))
     return enis
 
 

@@ -116,6 +116,9 @@ class Eni:
     # Secondary private IPv4 addresses: one contiguous block (first, last), or None. They
     # are the ENI's as much as its primary address: members of its groups, answered by it.
     secondary: Optional[tuple] = None
+    # The cloud's id of the ENI, when the lab was imported (sgnet.core.labspec.ENI_ID): flow
+    # logs name the ENI that logged a record by it.
+    eni_id: Optional[str] = None
 
     @property
     def ifname(self) -> str:
@@ -252,6 +255,13 @@ class Lab:
     def eni_by_address(self, addr) -> Optional[Eni]:
         addr = ipaddress.ip_address(addr)
         return next((eni for eni in self.enis if eni.owns(addr)), None)
+
+    def eni_by_id(self, eni_id: str) -> Optional[Eni]:
+        """The ENI the cloud knows by this id (None: no ENI of the lab has it)."""
+        by_id = self.__dict__.get("_eni_by_id")
+        if by_id is None:
+            by_id = self.__dict__["_eni_by_id"] = {e.eni_id: e for e in self.enis if e.eni_id}
+        return by_id.get(eni_id)
 
     def external_by_address(self, addr) -> Optional[External]:
         addr = ipaddress.ip_address(addr)

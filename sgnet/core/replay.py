@@ -54,25 +54,32 @@ def _eni_of(lab, addr):
 
 def logged_at(lab, rec) -> Optional[tuple]:
     """(ENI, direction) that logged the record: by its ENI id where the lab knows it,
-    else by its direction and addresses; None if no ENI of the lab holds either end."""
-    src, dst = rec.src, rec.dst
-    by_id = getattr(lab, "eni_by_id", None)
-    if rec.eni and by_id is not None:
-        eni = by_id(rec.eni)
+    else by its direction and addresses; None if no ENI of the lab logged it: neither end
+    is the lab's, or the ENI holding the address has another id than the record names
+    (another ENI of the cloud on the same private address, in another VPC)."""
+    if rec.eni:
+        eni = lab.eni_by_id(rec.eni)
         if eni is not None:
-            direction = rec.direction or ("ingress" if eni.owns(dst) else "egress")
-            return eni, direction
-    if rec.direction == "ingress":
+            return eni, rec.direction or ("ingress" if eni.owns(rec.dst) else "egress")
+    at = _by_address(lab, rec)
+    if at is not None and rec.eni and at[0].eni_id and at[0].eni_id != rec.eni:
+        return None
+    return at
+
+
+def _by_address(lab, rec) -> Optional[tuple]:
+    """logged_at by the record's direction (Huawei's records have none: the destination's
+    ENI if the lab holds it, logging it coming in, else the source's) and addresses."""
+    src, dst = rec.src, rec.dst
+    if rec.direction != "egress":
         eni = _eni_of(lab, dst)
-        return (eni, "ingress") if eni is not None else None
-    if rec.direction == "egress":
+        if eni is not None:
+            return eni, "ingress"
+    if rec.direction != "ingress":
         eni = _eni_of(lab, src)
-        return (eni, "egress") if eni is not None else None
-    eni = _eni_of(lab, dst)
-    if eni is not None:
-        return eni, "ingress"
-    eni = _eni_of(lab, src)
-    return (eni, "egress") if eni is not None else None
+        if eni is not None:
+            return eni, "egress"
+    return None
 
 
 class Replay:

@@ -47,6 +47,11 @@ def test_huawei_servers_give_the_real_instances_addresses_enis_and_memberships()
     # two NICs in one VPC: the primary and a secondary ENI, each its real address
     assert got["ecs-5e70"]["ip"] == "192.168.0.206"
     assert [e["ip"] for e in got["ecs-5e70"]["secondary_enis"]] == ["192.168.0.8"]
+    # each keeps its port id: a Huawei flow log's interface-id (sgnet replay maps by it)
+    assert got["ecs-5e70"]["eni_id"] == "7b5d615c-186d-4646-9cb8-444addfe9b92"
+    assert got["ecs-5e70"]["secondary_enis"][0]["eni_id"] == \
+        "dda2027b-2f03-497b-8d42-620da2baacc3"
+    assert lab.eni_by_id("cfa2e055-54fb-427a-bde4-128bda47ae5c").instance == "ecs-1f30"
     assert got["ecs-f680"]["ip"] == "192.168.0.218"
     assert got["ecs-3993"]["ip"] == "192.168.20.83"
     assert got["ecs-1f30"]["ip"] == "192.168.20.197"
@@ -146,7 +151,13 @@ def test_alibaba_instances_and_enis_in_one_import(tmp_path):
     assert web["security_groups"] == ["web", "ops"]
     # the secondary ENI: its own vswitch, address and group (DescribeNetworkInterfaces)
     assert web["secondary_enis"] == [{"subnet": "vsw-db", "ip": "172.16.2.20",
-                                      "security_groups": ["db"], "secondary_ips": 1}]
+                                      "security_groups": ["db"], "secondary_ips": 1,
+                                      "eni_id": "eni-web1b"}]
+    # the ENIs keep their ids (flow logs name them by it); db-1's export lists none
+    assert web["eni_id"] == "eni-web1a" and "eni_id" not in got["db-1"]
+    assert (lab.eni_by_id("eni-web1b").instance, lab.eni_by_id("eni-web1b").index) == \
+        ("web-1", 1)
+    assert lab.eni_by_id("eni-nope") is None
     assert warned(result, "eni-web1b", "172.16.2.21", "of its own choosing")
     assert got["db-1"]["ip"] == "172.16.2.30"
     # no DescribeVSwitches / DescribeVpcs: inferred around the real addresses, warned

@@ -1148,3 +1148,45 @@ def test_alibaba_rule_without_authorization_object_is_dropped_and_reported(tmp_p
     result, lab = run("alibaba", [path])
     assert rules(lab, "test") == []
     assert warned(result, "no authorization object", "rule dropped")
+
+
+def test_terraform_states_keep_the_enis_cloud_ids(tmp_path):
+    """The ids a state holds of ENIs (a Huawei network's `port`, an attached interface's
+    `port_id`; an Alibaba ENI resource's `id`) are kept as `eni_id`: flow logs name the
+    ENI by it (sgnet replay)."""
+    hw = write(tmp_path, "hw.json", tf_state([
+        ("huaweicloud_vpc", "v", {"id": "v-1", "name": "v", "cidr": "192.168.0.0/16"}),
+        ("huaweicloud_vpc_subnet", "s", {"id": "n-1", "subnet_id": "s-1", "name": "s",
+                                         "vpc_id": "v-1", "cidr": "192.168.5.0/24"}),
+        ("huaweicloud_networking_secgroup", "g", {"id": "g-1", "name": "web", "rules": []}),
+        ("huaweicloud_compute_instance", "vm", {
+            "id": "i-1", "name": "vm-01", "security_group_ids": ["g-1"],
+            "network": [{"uuid": "n-1", "fixed_ip_v4": "192.168.5.20", "fixed_ip_v6": "",
+                         "port": "0b1e8a3c-7f7d-4c5e-9a3b-2f6d1c0e9a11"}]}),
+        ("huaweicloud_compute_interface_attach", "second", {
+            "instance_id": "i-1", "network_id": "n-1", "fixed_ip": "192.168.5.21",
+            "port_id": "5c2d9e4f-1a0b-4c3d-8e7f-6a5b4c3d2e1f"}),
+    ]))
+    result, lab = run("terraform", [hw])
+    vm = lab.instance("vm-01")
+    assert [e.eni_id for e in vm.enis] == ["0b1e8a3c-7f7d-4c5e-9a3b-2f6d1c0e9a11",
+                                           "5c2d9e4f-1a0b-4c3d-8e7f-6a5b4c3d2e1f"]
+    ali = write(tmp_path, "ali.json", tf_state([
+        ("alicloud_vpc", "v", {"id": "vpc-1", "vpc_name": "v", "cidr_block": "10.1.0.0/16"}),
+        ("alicloud_vswitch", "s", {"id": "vsw-1", "vswitch_name": "s", "vpc_id": "vpc-1",
+                                   "cidr_block": "10.1.1.0/24"}),
+        ("alicloud_security_group", "b", {"id": "sg-b", "security_group_name": "b"}),
+        ("alicloud_instance", "vm", {"id": "i-vm", "instance_name": "vm",
+                                     "vswitch_id": "vsw-1", "private_ip": "10.1.1.9",
+                                     "security_groups": ["sg-b"]}),
+        ("alicloud_ecs_network_interface", "e", {
+            "id": "eni-2ze0123456789abcdef", "vswitch_id": "vsw-1",
+            "primary_ip_address": "10.1.1.10", "security_group_ids": ["sg-b"]}),
+        ("alicloud_ecs_network_interface_attachment", "a", {
+            "instance_id": "i-vm", "network_interface_id": "eni-2ze0123456789abcdef"}),
+    ], provider="aliyun"))
+    result, lab = run("terraform", [ali])
+    vm = lab.instance("vm")
+    # the primary ENI's id is not in an alicloud_instance's state: by address it is found
+    assert [e.eni_id for e in vm.enis] == [None, "eni-2ze0123456789abcdef"]
+    assert str(lab.eni_by_id("eni-2ze0123456789abcdef").ip) == "10.1.1.10"

@@ -2,6 +2,7 @@
 into the connection they answer, the logging ENI found, rule usage counted."""
 
 import copy
+import dataclasses
 import ipaddress
 
 from sgnet.core import labspec, replay
@@ -55,6 +56,35 @@ def test_the_logging_eni_and_direction():
     eni, d = replay.logged_at(lab, rec("203.0.113.9", 1234, a, 443, direction="ingress"))
     assert (eni.instance, d) == ("a", "ingress")
     assert replay.logged_at(lab, rec("203.0.113.9", 1, "198.51.100.1", 2)) is None
+
+
+def test_an_imported_lab_maps_records_by_the_eni_id_they_name():
+    """A lab whose ENIs keep the cloud's ids (import): a record is the ENI's its id names,
+    its direction read from which end the ENI holds; a record naming another id, from an
+    address an ENI of the lab holds under another id, is another ENI of the cloud (another
+    VPC reusing the private range): not the lab's."""
+    raw = copy.deepcopy(LAB)
+    raw["instances"][0]["eni_id"] = "eni-a0"
+    raw["instances"][0]["secondary_enis"] = [{"subnet": "s", "eni_id": "eni-a1"}]
+    lab = labspec.parse(raw, "<rp>")
+    a = lab.instance("a")
+    a0, a1, b = str(a.primary.ip), str(a.enis[1].ip), str(lab.instance("b").primary.ip)
+
+    def named(eni_id, src, dst, direction=None):
+        return dataclasses.replace(rec(src, 40000, dst, 22, direction=direction), eni=eni_id)
+    eni, d = replay.logged_at(lab, named("eni-a1", "203.0.113.9", a1))
+    assert (eni.instance, eni.index, d) == ("a", 1, "ingress")
+    eni, d = replay.logged_at(lab, named("eni-a1", a1, "203.0.113.9"))
+    assert (eni.index, d) == (1, "egress")
+    eni, d = replay.logged_at(lab, named("eni-a0", "203.0.113.9", a0))
+    assert (eni.index, d) == (0, "ingress")
+    assert replay.logged_at(lab, named("eni-elsewhere", "203.0.113.9", a0)) is None
+    # an ENI the lab keeps no id for (b's) is still found by its address
+    eni, d = replay.logged_at(lab, named("eni-unknown", "203.0.113.9", b))
+    assert (eni.instance, d) == ("b", "ingress")
+    rp = replay.Replay(lab)
+    rp.add(named("eni-elsewhere", "203.0.113.9", a0))
+    assert rp.outside == 1 and rp.records == 0
 
 
 def test_rows_compare_the_logged_action_with_the_lab_there_and_count_rule_usage():

@@ -164,7 +164,7 @@ class _Instances:
         elif inst["InstanceNetworkType"].text().lower() == "classic":
             imp.warn(label, "is in the classic network, not a VPC: left out")
             return
-        enis, eni_groups, secondary = [], {}, {}
+        enis, eni_groups, secondary, ids = [], {}, {}, {}
         groups = _ids(inst["SecurityGroupIds"], "SecurityGroupId") if inst is not None else []
         for i, (eid, rec, entry) in enumerate(self._eni_list(label, iid, inst)):
             elabel = f"{label}: ENI {short(eid)}" if eid else label
@@ -188,10 +188,13 @@ class _Instances:
                 eni_groups[len(enis)] = own
             if n2:
                 secondary[len(enis)] = n2
+            if eid:
+                ids[len(enis)] = eid
             enis.append((skey, ip, ipv6))
         if enis:
             imp.instances.append(Instance(name or iid, label, enis, groups,
-                                          eni_groups=eni_groups, secondary_ips=secondary))
+                                          eni_groups=eni_groups, secondary_ips=secondary,
+                                          eni_ids=ids))
 
     def _eni_list(self, label, iid, inst) -> list:
         """[(ENI id, ENI listing record or None, instance listing entry or None)], primary

@@ -77,11 +77,14 @@ def _server(imp: Importer, path: str, srv: Node, subnet_vpc: dict, names: dict):
     name = srv["name"].text()
     label = f"{path}: server {short(name or sid)}" + (f" ({short(sid)})" if name else "")
     ports = {}  # port id (or the address) -> [subnet key, IPv4, IPv6]
+    addresses = set()  # the keys of ports without an id
     for vpc, addrs in srv["addresses"].entries():
         for a in addrs.objects():
             if a["OS-EXT-IPS:type"].text().lower() == "floating":
                 continue
             addr = a["addr"].text()
+            if not a["OS-EXT-IPS:port_id"].text():
+                addresses.add(addr)
             port = ports.setdefault(a["OS-EXT-IPS:port_id"].text() or addr,
                                     [_subnet_of(imp, vpc, addr), None, None])
             six = str(a["version"].scalar() or "") == "6" or ":" in addr
@@ -93,8 +96,9 @@ def _server(imp: Importer, path: str, srv: Node, subnet_vpc: dict, names: dict):
         imp.warn(label, "has no fixed address in the export: left out")
         return
     groups = _groups(imp, label, srv["security_groups"])
+    ids = {k: port for k, port in enumerate(ports) if port not in addresses}
     imp.instances.append(Instance(name or sid, label, [tuple(p) for p in ports.values()],
-                                  groups))
+                                  groups, eni_ids=ids))
 
 
 def _subnet_of(imp: Importer, vpc: str, addr: str) -> str:

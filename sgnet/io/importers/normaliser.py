@@ -20,6 +20,7 @@ from typing import Optional
 import yaml
 
 from sgnet.core.errors import FieldError, LabError
+from sgnet.core import labspec
 from sgnet.core.labspec import BOUNDS, OBJECT_NAME, parse
 from sgnet.core.values import (ACTIONS, ALL_PORTS_WORDS, ALL_WORDS, EXPORT_PROTOCOLS, ICMP,
                                ICMPV6, MAX_PORT, MIN_PORT, PORTED_PROTOCOLS, ValueProblem,
@@ -153,6 +154,7 @@ class Instance:
     name: Optional[str] = None
     eni_groups: dict = field(default_factory=dict)  # ENI index -> its own group keys
     secondary_ips: dict = field(default_factory=dict)  # ENI index -> further IPv4 addresses
+    eni_ids: dict = field(default_factory=dict)  # ENI index -> the cloud's id of the ENI
 
 
 def _text(value) -> str:
@@ -558,6 +560,7 @@ class _Topology:
             imp.provider, imp.groups, imp.warnings, imp.warn
         self.vpcs, self.subnets, self.subnet_aliases, self.instances = \
             imp.vpcs, imp.subnets, imp.subnet_aliases, imp.instances
+        self.eni_ids = set()  # the ENI ids the lab file keeps so far
 
     def generated(self, ipv6: bool) -> dict:
         vpc = {"name": GENERATED_VPC[0], "cidr": GENERATED_VPC[1]}
@@ -688,6 +691,14 @@ class _Topology:
                 eni["security_groups"] = groups
             if inst.secondary_ips.get(i):
                 eni["secondary_ips"] = inst.secondary_ips[i]
+            eni_id = inst.eni_ids.get(i)
+            if eni_id and labspec.ENI_ID.fullmatch(eni_id) and eni_id not in self.eni_ids:
+                eni["eni_id"] = eni_id  # flow logs name the ENI by it (sgnet replay)
+                self.eni_ids.add(eni_id)
+            elif eni_id:
+                self.warn(inst.label, f"network interface {i}: its id {short(eni_id)} "
+                          + ("is another's too" if eni_id in self.eni_ids else
+                             "is not usable as an ENI id") + ": not kept")
             enis.append(eni)
         return enis
 

@@ -252,6 +252,9 @@ def attach_enis(imp: Importer, tf: Terraform):
             continue
         used.add(ekey)
         inst.enis.append(eni[1])
+        eni_id = tf.pending.get("eni_ids", {}).get(ekey)
+        if eni_id and hasattr(inst, "eni_ids"):
+            inst.eni_ids[len(inst.enis) - 1] = eni_id
         if eni[2] and hasattr(inst, "eni_groups"):
             inst.eni_groups[len(inst.enis) - 1] = list(eni[2])
         elif eni[2] and eni[2] != inst.groups:

@@ -148,6 +148,8 @@ def _eni(imp: Importer, tf: Terraform, res: Resource):
     groups = tf.refs(res, "security_group_ids") or tf.refs(res, "security_groups")
     tf.pending.setdefault("enis", {})[tf.key(res)] = (res, (tf.ref(res, "vswitch_id"), ip,
                                                             ipv6), groups)
+    if v["id"].text():  # a state's: the eni-... id its flow logs name it by
+        tf.pending.setdefault("eni_ids", {})[tf.key(res)] = v["id"].text()
 
 
 def _attachment(imp: Importer, tf: Terraform, res: Resource):

@@ -100,10 +100,13 @@ def _instance(imp: Importer, tf: Terraform, res: Resource):
     networks = v["network"].objects()
     exprs = res.expressions["network"]
     exprs = exprs.items() if isinstance(exprs.value, list) else []
+    ids = {}  # the port id of a network (given, or a state's): its flow logs name it by
     for i, n in enumerate(networks):
         e = exprs[i] if i < len(exprs) and exprs[i].is_object() else Node({}, n.file)
         enis.append((tf.ref(res, "uuid", n, e), n["fixed_ip_v4"].text() or None,
                      n["fixed_ip_v6"].text() or None))
+        if n["port"].text():
+            ids[i] = n["port"].text()
     groups = tf.refs(res, "security_group_ids")
     names = v["security_groups"].texts()
     if not groups and names:  # older configurations name the groups
@@ -118,7 +121,7 @@ def _instance(imp: Importer, tf: Terraform, res: Resource):
         imp.warn(res.where, "has no network in the export: left out")
         return
     inst = Instance(v["name"].text() or res.address.rsplit(".", 1)[-1], res.where, enis,
-                    groups)
+                    groups, eni_ids=ids)
     imp.instances.append(inst)
     tf.pending.setdefault("instances", {})[tf.key(res)] = inst
 
@@ -131,6 +134,8 @@ def _interface_attach(imp: Importer, tf: Terraform, res: Resource):
     eni = (tf.ref(res, "network_id"), v["fixed_ip"].text() or None,
            v["fixed_ipv6"].text() or None)
     tf.pending.setdefault("enis", {})[key] = (res, eni, tf.refs(res, "security_group_ids"))
+    if v["port_id"].text():
+        tf.pending.setdefault("eni_ids", {})[key] = v["port_id"].text()
     tf.pending.setdefault("attachments", []).append((res, tf.ref(res, "instance_id"), key))
 
 
