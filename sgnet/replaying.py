@@ -61,7 +61,11 @@ def replay(sess, logs: list, fmt=None, against: str = None, timeout: float = 1.0
         after_ev = Evaluator(new)
         after = sess.on_clone(clone, against, lambda c: _probe(c, points, timeout))
     rows = []
+    answers = core.answers_alone([f for f, _ in flows], now)
     for k, (f, _) in enumerate(flows):
+        if k in answers:  # an echo's reply, logged alone: counted with the replies
+            rep.replies += f.records
+            continue
         rows += core.flow_record(lab, sess.evaluator, f, now[k],
                                  after[k] if after else None, after_ev)
     malformed = skipped.get("malformed", 0)

@@ -189,6 +189,23 @@ def observed_at(result: dict, direction: str) -> Optional[str]:
 ACTION = {"accept": "allow", "reject": "deny"}
 
 
+def answers_alone(flows: list, now: list) -> set:
+    """The indices of the flows (replayed: `now`, their verdicts in the lab) that are the
+    answers of another logged flow although nothing in their records says so: a cloud logs
+    an echo's reply as a flow of its own, and ICMP, like every protocol without ports, has
+    none to tell a reply from a request (Replay.distinct folds TCP and UDP answers by
+    them). A flow of such a protocol is taken for the answer of its reverse when the
+    reverse is logged and went through the lab end to end, while it did not as a new
+    connection, and production accepted every record of it: the lab's state admits it as
+    that answer, as production's did."""
+    through = {(f.protocol, f.src, f.dst) for f, r in zip(flows, now)
+               if r["observed"] == "allow"}
+    return {k for k, (f, r) in enumerate(zip(flows, now))
+            if f.protocol not in PORTED_PROTOCOLS and r["observed"] != "allow"
+            and (f.protocol, f.dst, f.src) in through
+            and all(set(counts) == {"accept"} for counts in f.logged.values())}
+
+
 def flow_record(lab, evaluator, flow: Flow, now: dict, after: Optional[dict] = None,
                 after_evaluator=None) -> list:
     """The answer's rows for one flow: one per logging ENI and direction, with the

@@ -15,7 +15,8 @@ from helpers.cli import lab_up, sgnet as cli
 pytestmark = pytest.mark.kernel
 LOGS = Path(__file__).parents[1] / "exports" / "flowlogs"
 
-# the Alibaba samples' instance: 172.16.1.21 and 2001:db8:a:1::21 (one ENI)
+# the Alibaba samples' instance: 172.16.1.21 and 2001:db8:a:1::21 (one ENI, with the id the
+# samples' records name, as an imported lab keeps it)
 LAB = {"name": "trep", "provider": "alibaba",
        "vpcs": [{"name": "v", "cidr": "172.16.0.0/16", "ipv6_cidr": "2001:db8:a::/48",
                  "subnets": [{"name": "s", "cidr": "172.16.1.0/24",
@@ -28,7 +29,8 @@ LAB = {"name": "trep", "provider": "alibaba",
            {"direction": "ingress", "action": "allow", "protocol": "tcp", "ports": "8080",
             "remote": "10.0.0.0/8"}]}],
        "instances": [{"name": "web1", "subnet": "s", "security_groups": ["web"],
-                      "ip": "172.16.1.21", "ipv6": "2001:db8:a:1::21"}],
+                      "ip": "172.16.1.21", "ipv6": "2001:db8:a:1::21",
+                      "eni_id": "eni-bp1e8s0fj7dtsfkbgdqx"}],
        "externals": []}
 
 
@@ -85,6 +87,31 @@ def test_replay_names_the_records_production_and_the_lab_disagree_on(lab, tmp_pa
         [(3306, ["accept"], "deny")]
     assert bad[0]["now"]["decided_by"]["group"] is None  # the default decides it
     assert d["summary"]["disagree"] == 1
+
+
+def test_an_echo_reply_logged_alone_and_a_record_of_another_eni(lab, tmp_path):
+    """The reply of the samples' ICMP echo out, logged coming in on its own: no ports say
+    it is a reply; the lab's ingress lets no ICMP in as a new connection, but the echo went
+    through, so it is that echo's answer (a reply), not a disagreement. A record naming
+    another ENI id from the instance's address is another ENI of the cloud: outside."""
+    lines = [json.loads(x) for x in (LOGS / "alibaba_flows.jsonl").read_text().splitlines()
+             if x.strip()]
+    echo = next(x for x in lines if x["protocol"] == "1")
+    reply = dict(echo, srcaddr=echo["dstaddr"], dstaddr=echo["srcaddr"], direction="in")
+    other = dict(lines[0], **{"eni-id": "eni-bp1aaaaaaaaaaaaaaaaa", "dstport": "3306"})
+    p = tmp_path / "flows.jsonl"
+    p.write_text("\n".join(json.dumps(x) for x in lines + [reply, other]) + "\n")
+    r = cli("replay", "trep", p, "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    d = json.loads(r.stdout)
+    assert d["summary"]["replies"] == 2  # the SSH answer and the echo's reply
+    assert d["summary"]["disagree"] == 0 and d["summary"]["outside_the_lab"] == 1
+    assert not [x for x in d["flows"] if x["src"] == "198.51.100.53"]
+    # the reply, sent as a new connection, is what the lab denies (so it was folded)
+    alone = p.with_name("reply.jsonl")
+    alone.write_text(json.dumps(reply) + "\n")
+    r = cli("replay", "trep", alone, "--json")
+    assert r.returncode == 1 and json.loads(r.stdout)["summary"]["disagree"] == 1
 
 
 def test_replay_against_a_change_says_what_it_cuts(lab, tmp_path):

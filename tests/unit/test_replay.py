@@ -117,3 +117,27 @@ def test_the_kernel_at_the_logging_direction():
     dropped_out = {"observed": "deny", "observed_by": {"direction": "egress"}}
     assert replay.observed_at(dropped_out, "ingress") is None  # never got there
     assert replay.observed_at({"observed": "lost"}, "ingress") is None
+
+
+def test_an_echo_reply_logged_alone_is_the_answer_of_the_echo_that_went_through():
+    """ICMP has no ports to tell a reply from a request: a flow is the answer of its
+    reverse when the reverse went through the lab and it, as a new connection, did not,
+    and production accepted it. Not when production rejected some of it, nor when the
+    reverse did not go through, nor for TCP (its answers fold by ports)."""
+    lab = _lab()
+    a = str(lab.instances[0].primary.ip)
+    rp = replay.Replay(lab)
+    rp.add(rec(a, None, "198.51.100.53", None, proto=1))  # the echo, out
+    rp.add(rec("198.51.100.53", None, a, None, proto=1))  # its reply, in
+    rp.add(rec(a, None, "198.51.100.54", None, proto=1, action="reject"))
+    rp.add(rec("198.51.100.54", None, a, None, proto=1))  # the reverse was rejected
+    rp.add(rec(a, None, "198.51.100.55", None, proto=1))
+    rp.add(rec("198.51.100.55", None, a, None, proto=1, action="reject"))
+    flows = rp.distinct()
+    by = {(f.src, f.dst): k for k, f in enumerate(flows)}
+    now = [{"observed": "allow" if f.src == a and not f.dst.endswith(".54") else "deny"}
+           for f in flows]
+    assert replay.answers_alone(flows, now) == {by[("198.51.100.53", a)]}
+    tcp = [replay.Flow(6, "198.51.100.53", a, 22, 4, 1, {("a/eth0", "ingress"): {"accept": 1}}),
+           replay.Flow(6, a, "198.51.100.53", 22, 4, 1, {("a/eth0", "egress"): {"accept": 1}})]
+    assert replay.answers_alone(tcp, [{"observed": "deny"}, {"observed": "allow"}]) == set()
