@@ -8,6 +8,7 @@ Every class is a frozen dataclass, built complete by the lab file's validation
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import ipaddress
 from dataclasses import dataclass, field
@@ -253,8 +254,31 @@ class Lab:
         return [e for i in self.instances for e in i.enis]
 
     def eni_by_address(self, addr) -> Optional[Eni]:
-        addr = ipaddress.ip_address(addr)
-        return next((eni for eni in self.enis if eni.owns(addr)), None)
+        """The ENI holding the address (its primary, IPv6 or secondary block), or None:
+        looked up in an index made once (a replay asks for a week of logs' addresses)."""
+        if not isinstance(addr, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
+            addr = ipaddress.ip_address(addr)
+        single, starts, blocks = self._address_index()
+        eni = single.get(addr)
+        if eni is not None or addr.version != 4:
+            return eni
+        i = bisect.bisect_right(starts, int(addr)) - 1  # the last block starting below
+        return blocks[i][1] if i >= 0 and int(addr) <= blocks[i][0] else None
+
+    def _address_index(self) -> tuple:
+        """({address: ENI}, [secondary block starts], [(block end, ENI)]): every address
+        of the lab is one ENI's (the lab file's validation)."""
+        index = self.__dict__.get("_addresses")
+        if index is None:
+            single, spans = {}, []
+            for eni in self.enis:
+                single.update((a, eni) for a in (eni.ip, eni.ipv6) if a is not None)
+                if eni.secondary:
+                    spans.append((int(eni.secondary[0]), int(eni.secondary[1]), eni))
+            spans.sort(key=lambda x: x[0])
+            index = self.__dict__["_addresses"] = (
+                single, [lo for lo, _, _ in spans], [(hi, eni) for _, hi, eni in spans])
+        return index
 
     def eni_by_id(self, eni_id: str) -> Optional[Eni]:
         """The ENI the cloud knows by this id (None: no ENI of the lab has it)."""

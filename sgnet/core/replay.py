@@ -42,16 +42,6 @@ class Flow:
 _NONE = Flow(0, "", "", None, 4)
 
 
-def _eni_of(lab, addr):
-    """The ENI holding the address (None: none), looked up once per address and lab."""
-    cache = lab.__dict__.setdefault("_eni_by_address", {})
-    if addr not in cache:
-        if len(cache) > 1 << 20:  # bounded: a week of logs names many outside addresses
-            cache.clear()
-        cache[addr] = lab.eni_by_address(addr)
-    return cache[addr]
-
-
 def logged_at(lab, rec) -> Optional[tuple]:
     """(ENI, direction) that logged the record: by its ENI id where the lab knows it,
     else by its direction and addresses; None if no ENI of the lab logged it: neither end
@@ -72,11 +62,11 @@ def _by_address(lab, rec) -> Optional[tuple]:
     ENI if the lab holds it, logging it coming in, else the source's) and addresses."""
     src, dst = rec.src, rec.dst
     if rec.direction != "egress":
-        eni = _eni_of(lab, dst)
+        eni = lab.eni_by_address(dst)
         if eni is not None:
             return eni, "ingress"
     if rec.direction != "ingress":
-        eni = _eni_of(lab, src)
+        eni = lab.eni_by_address(src)
         if eni is not None:
             return eni, "egress"
     return None
