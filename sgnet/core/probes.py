@@ -89,29 +89,33 @@ def _ip_checksum(b: bytearray):
 
 class Stamper:
     """Probes at the rate a matrix needs: `template(spec)` (scapy, with tag 1 and sequence
-    number 0) gives one packet per kind of probe and source, and each probe is that template
-    stamped with its destination, ports and tag, checksums recomputed (byte for byte what
+    number 0) gives one packet per kind of probe, and each probe is that template stamped
+    with its addresses, ports and tag, checksums recomputed (byte for byte what
     scapy builds: tests/kernel/test_probe_packets.py)."""
 
     def __init__(self, template: Callable[[ProbeSpec], bytes]):
         self.template = template
         self.templates = {}
-        self.packed = {}  # destination address -> its bytes
+        self.packed = {}  # address -> its bytes
+
+    def _packed(self, ip: str) -> bytes:
+        out = self.packed.get(ip)
+        if out is None:
+            out = self.packed[ip] = ipaddress.ip_address(ip).packed
+        return out
 
     def build(self, spec: ProbeSpec, tag: int, seq: int = None) -> bytes:
-        key = (spec.family, spec.protocol, spec.tcp_flags, spec.src_ip)
+        # one template per kind of probe (scapy builds each slowly): both addresses stamped
+        key = (spec.family, spec.protocol, spec.tcp_flags)
         if key not in self.templates:
             self.templates[key] = (self.template(spec), 20 if spec.family == 4 else 40)
         raw, hl = self.templates[key]
         b = bytearray(raw)
-        dst = self.packed.get(spec.dst_ip)
-        if dst is None:
-            dst = self.packed[spec.dst_ip] = ipaddress.ip_address(spec.dst_ip).packed
-        src = b[12:16] if spec.family == 4 else b[8:24]
+        src, dst = self._packed(spec.src_ip), self._packed(spec.dst_ip)
         if spec.family == 4:
-            b[16:20] = dst
+            b[12:16], b[16:20] = src, dst
         else:
-            b[24:40] = dst
+            b[8:24], b[24:40] = src, dst
         proto = b[9] if spec.family == 4 else b[6]
         if proto in (TCP, UDP):
             struct.pack_into("!HH", b, hl, tag, spec.port)

@@ -67,3 +67,19 @@ def test_scapy_and_the_answer_parser_judge_answers_alike():
         assert (scapy_says.observed, scapy_says.detail) == expected, reply.summary()
         assert (parser_says.observed, parser_says.detail) == expected, reply.summary()
     assert packets.classify(SPECS[0], None).observed == "deny"
+
+
+def test_one_stamper_serves_every_source_byte_for_byte():
+    """A worker's one stamper holds one template per kind of probe, whatever the source:
+    probes from other sources, in any order, are still what scapy builds for each."""
+    stamper = packets.stamper()
+    sources = {4: ["10.0.0.2", "10.0.7.200", "172.16.1.21"],
+               6: ["fd00::2", "fd00:7::c8", "2001:db8:a:1::21"]}
+    for _ in range(3):
+        for spec in SPECS:
+            for src in sources[spec.family]:
+                s = ProbeSpec("x", src, spec.dst_ip, spec.protocol, spec.port, spec.family,
+                              spec.tcp_flags)
+                tag, seq = random.randrange(20000, 65000), random.randrange(1 << 32)
+                assert stamper.build(s, tag, seq) == bytes(packets.build(s, tag, seq))
+    assert len(stamper.templates) == len({(s.family, s.protocol, s.tcp_flags) for s in SPECS})

@@ -123,7 +123,7 @@ def one_at_a_time(spec: ProbeSpec, timeout: float = 1.0) -> ProbeResult:
     """The reference probe: one flow, scapy's sr1 (its own matching of the answer), from a
     child inside the source namespace. Slow (a denied flow costs the whole timeout); the
     batched probe must give the same verdicts (tests, scripts/bench/probe.py)."""
-    load_scapy()
+    load_scapy(full=True)
 
     def probe(spec, report):
         from scapy.all import conf
