@@ -207,6 +207,13 @@ def test_underscore_field_names_are_accepted(tmp_path):
     assert log.provider == "alibaba"
     [record] = log.records()
     assert (record.eni, record.dport, record.direction) == (ALI_ENI, 22, "ingress")
+    # Huawei's, as LTS structures them (project_id, interface_id, log_status)
+    row = json.loads((SAMPLES / "huawei_flows.jsonl").open().readline())
+    path.write_text(json.dumps({k.replace("-", "_"): v for k, v in row.items()}) + "\n")
+    log = open_flowlog(str(path))
+    assert log.provider == "huawei"
+    [record] = log.records()
+    assert (record.eni, record.dport) == (row["interface-id"], 22)
 
 
 # -- detection and refusal ---------------------------------------------------------------------
