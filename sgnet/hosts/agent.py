@@ -19,24 +19,27 @@ from sgnet.kernel import guard
 class StdioGate:
     """A probe run's steps with the controller (sgnet.kernel.probe.witnessed._gated): say
     a step as a line of JSON on stdout (with the probes it names), wait for the
-    controller's word on stdin, a word and the JSON list of probes it names (its end of
-    input counts as every word, naming none: the controller is gone, stop)."""
+    controller's word on stdin (its end of input counts as every word: the controller is
+    gone, stop). Lines `due [probes]` before the word name probes whose reports are due
+    here: wait() returns them (a controller of before them sends none; an agent of before
+    them skips them)."""
 
     def say(self, step: str, reached=()):
         print(json.dumps({"step": step, "reached": list(reached)}), flush=True)
 
     def wait(self, word: str) -> list:
+        due = []
         while True:
             line = sys.stdin.readline()
-            if not line:
-                return []
+            if not line or line.strip() == word:
+                return due
             said, _, probes = line.strip().partition(" ")
-            if said == word:
+            if said == "due":
                 try:
-                    named = json.loads(probes) if probes else []
+                    named = json.loads(probes)
                 except json.JSONDecodeError:
                     named = []
-                return [i for i in named if isinstance(i, int)] \
+                due += [i for i in named if isinstance(i, int)] \
                     if isinstance(named, list) else []
 
 

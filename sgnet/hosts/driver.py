@@ -311,7 +311,9 @@ def _gated_probe(runs: dict, order: dict, dst_host: list) -> dict:
                 if d in due and i in local[d]:
                     due[d].append(local[d][i])
         for h, r in runs.items():
-            r.tell("stop " + json.dumps(due[h]))
+            if due[h]:
+                r.tell("due " + json.dumps(due[h]))
+            r.tell("stop")
         return {h: r.answer() for h, r in runs.items()}
     finally:
         for r in runs.values():

@@ -56,3 +56,19 @@ def test_a_real_host_that_is_this_machine_is_driven_by_local_exec():
     mine = {"192.0.2.11": 1500, "127.0.0.1": 65536}
     assert isinstance(transport.transport_for(a, "/tmp/sgnet-test-ssh", mine), transport.LocalExec)
     assert isinstance(transport.transport_for(b, "/tmp/sgnet-test-ssh", mine), transport.Ssh)
+
+
+def test_an_agent_reads_the_probes_due_before_the_stop(monkeypatch):
+    """The controller names the probes whose reports a host must still hear on `due`
+    lines before its stop; an agent returns them with the stop, skips lines it does not
+    know, and a bare stop (a controller from before `due`) or the end of input names none."""
+    import io
+    from sgnet.hosts.agent import StdioGate
+    monkeypatch.setattr("sys.stdin", io.StringIO("due [3, 7]\nhello\ndue [9]\nstop\n"))
+    assert StdioGate().wait("stop") == [3, 7, 9]
+    monkeypatch.setattr("sys.stdin", io.StringIO("due nonsense\nstop\n"))
+    assert StdioGate().wait("stop") == []
+    monkeypatch.setattr("sys.stdin", io.StringIO("go\n"))
+    assert StdioGate().wait("go") == []
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert StdioGate().wait("stop") == []
