@@ -47,11 +47,21 @@ def _forget_earlier(sess, points: list):
             driver.ct_delete(ns, stale)
 
 
+CHUNK = 20_000  # points per probe run: every source's tags stay distinct (probes.TAGS)
+
+
 def probe_points(sess, points: list, timeout: float = 1.0) -> list:
     """Send each classes.Point on the running lab: per point {observed, detail, answer,
     observed_by} (the shape of a verdict record's fields), judged as every probe is
-    (sgnet.core.witness.Judge). What earlier runs left that these points would ride is
-    forgotten first (_forget_earlier)."""
+    (sgnet.core.witness.Judge), in runs of at most CHUNK points. What earlier runs left
+    that these points would ride is forgotten first (_forget_earlier)."""
+    out = []
+    for k in range(0, len(points), CHUNK):
+        out += _probe_run(sess, points[k:k + CHUNK], timeout)
+    return out
+
+
+def _probe_run(sess, points: list, timeout: float) -> list:
     lab = sess.lab
     _forget_earlier(sess, points)
     ns_world = world_ns(lab.name)

@@ -14,16 +14,6 @@ from sgnet.core.evaluator import Evaluator
 from sgnet.core.placement import has_world
 from sgnet.io.flowlogs import open_flowlog
 
-CHUNK = 20_000  # probes per run: every source's tags stay distinct (probes.TAGS)
-
-
-def _probe(sess, points: list, timeout: float) -> list:
-    out = []
-    for k in range(0, len(points), CHUNK):
-        out += classprobe.probe_points(sess, points[k:k + CHUNK], timeout)
-    return out
-
-
 def read(lab, logs: list, fmt=None) -> tuple:
     """(the Replay of every record of the files, skips: {status or "malformed": count},
     the first problems, as messages)."""
@@ -54,12 +44,12 @@ def replay(sess, logs: list, fmt=None, against: str = None, timeout: float = 1.0
         else:
             flows.append((f, p))
     points = [p for _, p in flows]
-    now = _probe(sess, points, timeout)
+    now = classprobe.probe_points(sess, points, timeout)
     after = after_ev = None
     if against:
         clone, new = classprobe.clone_of(sess, against)
         after_ev = Evaluator(new)
-        after = sess.on_clone(clone, against, lambda c: _probe(c, points, timeout))
+        after = sess.on_clone(clone, against, lambda c: classprobe.probe_points(c, points, timeout))
     rows = []
     answers = core.answers_alone([f for f, _ in flows], now)
     for k, (f, _) in enumerate(flows):

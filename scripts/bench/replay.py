@@ -83,8 +83,7 @@ def main():
                     break
             sample = sample[:args.sample]
             t = time.perf_counter()
-            for k in range(0, len(sample), replaying.CHUNK):
-                classprobe.probe_points(sess, sample[k:k + replaying.CHUNK])
+            classprobe.probe_points(sess, sample)
             rate = len(sample) / (time.perf_counter() - t)
     finally:
         LabSession.down(raw["name"])

@@ -144,3 +144,20 @@ def test_report_shows_the_replay_and_each_rules_use(lab, tmp_path):
     assert 'id="replay"' in page and 'id="rule-usage"' in page
     assert 'data-rule="web/2"' in page and "candidate for removal" in page
     assert "4 records of" in page and "0 records disagree" in page
+
+
+def test_points_are_probed_in_runs_and_agree_with_one_run(lab, monkeypatch):
+    """classprobe.probe_points sends at most CHUNK points a run (a source's tags must stay
+    distinct): split into runs of two, the replay's verdicts are those of one run."""
+    from sgnet import classprobe, replaying
+    from sgnet.session import LabSession
+    sess = LabSession.attach("trep")
+    one = replaying.replay(sess, [str(LOGS / "alibaba_flows.jsonl")])
+    monkeypatch.setattr(classprobe, "CHUNK", 2)
+    runs = replaying.replay(sess, [str(LOGS / "alibaba_flows.jsonl")])
+    assert len(one["flows"]) > 2  # more points than one run of two holds
+
+    def seen(r):
+        return [(x["src"], x["dst"], x["port"], x["now"]["observed"], x["now"]["observed_by"])
+                for x in r["flows"]]
+    assert seen(runs) == seen(one) and runs["summary"] == one["summary"]
