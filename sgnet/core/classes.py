@@ -72,6 +72,8 @@ class Analysis:
         self.remotes = hs.Remotes(self.lab)
         self._memo = {}
         self._holders = None
+        self._order = {n: k for k, n in enumerate(  # hosts in lab order
+            [i.name for i in self.lab.instances] + [x.name for x in self.lab.externals])}
         self._avoided = {}  # (VPC, family) -> addresses a class's packet is better not sent at
 
     def lists(self, eni, direction: str) -> tuple:
@@ -112,8 +114,8 @@ class Analysis:
 
     # -- who is where ---------------------------------------------------------------------
     def holders(self) -> dict:
-        """{family: sorted [(address int, endpoint name, kind)]}: every lab host's
-        addresses (ENIs' primaries and secondary blocks, externals)."""
+        """{family: (sorted [(address int, endpoint name, kind)], their addresses)}: every
+        lab host's addresses (ENIs' primaries and secondary blocks, externals)."""
         if self._holders is None:
             out = {4: [], 6: []}
             for inst in self.lab.instances:
@@ -126,32 +128,29 @@ class Analysis:
                     a = x.address(f)
                     if a is not None:
                         out[f].append((int(a), x.name, "external"))
-            self._holders = {f: sorted(v) for f, v in out.items()}
+            self._holders = {}
+            for f, held in out.items():
+                held.sort()
+                self._holders[f] = (held, [a for a, _, _ in held])
         return self._holders
 
     def hosts_in(self, ranges, family: int) -> list:
         """The names of the lab's hosts with an address in the ranges, in lab order."""
-        held = self.holders()[family]
-        keys = [h[0] for h in held]
+        held, keys = self.holders()[family]
         names = set()
         for lo, hi in ranges:
             i = bisect.bisect_left(keys, lo)
             while i < len(held) and held[i][0] <= hi:
                 names.add(held[i][1])
                 i += 1
-        order = [i.name for i in self.lab.instances] + [x.name for x in self.lab.externals]
-        return [n for n in order if n in names]
+        return sorted(names, key=self._order.__getitem__)
 
     def held_ranges(self, family: int) -> list:
-        return [(a, a) for a, _, _ in self.holders()[family]]
+        return [(a, a) for a in self.holders()[family][1]]
 
     def holder_of(self, address: int, family: int):
         """(name, kind) of the lab host holding the address, or None."""
-        held = self.holders()[family]
-        i = bisect.bisect_left(held, (address,))
-        if i < len(held) and held[i][0] == address:
-            return held[i][1], held[i][2]
-        return None
+        return self.lab.host_by_address(hs.as_address(address, family))
 
 
 # -- a change: the classes it turns around -----------------------------------------------------

@@ -287,6 +287,15 @@ class Lab:
             by_id = self.__dict__["_eni_by_id"] = {e.eni_id: e for e in self.enis if e.eni_id}
         return by_id.get(eni_id)
 
+    def host_by_address(self, addr) -> Optional[tuple]:
+        """(name, "instance" or "external") of the lab host holding the address, or None:
+        no host of the lab holds it (the outside world's)."""
+        eni = self.eni_by_address(addr)
+        if eni is not None:
+            return eni.instance, "instance"
+        x = self.external_by_address(addr)
+        return (x.name, "external") if x is not None else None
+
     def external_by_address(self, addr) -> Optional[External]:
         addr = ipaddress.ip_address(addr)
         return next((x for x in self.externals if addr in (x.ip, x.ipv6)), None)

@@ -125,19 +125,11 @@ class Replay:
         return out
 
 
-def holder(lab, addr: str) -> Optional[str]:
-    """The lab host (instance or external) holding the address, or None: the world."""
-    a = ipaddress.ip_address(addr)
-    eni = lab.eni_by_address(a)
-    if eni is not None:
-        return eni.instance
-    x = lab.external_by_address(a)
-    return x.name if x is not None else None
-
-
 def point_of(lab, flow: Flow) -> Point:
+    """The flow's packet, from and to the lab hosts holding its ends (None: the world)."""
+    src, dst = lab.host_by_address(flow.src), lab.host_by_address(flow.dst)
     return Point(flow.src, flow.dst, flow.protocol, flow.port, flow.family,
-                 holder(lab, flow.src), holder(lab, flow.dst))
+                 src[0] if src else None, dst[0] if dst else None)
 
 
 def step_decision(evaluator, lab, flow: Flow, where: tuple):
